@@ -1,0 +1,386 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec'
+import type { Logger } from 'pino'
+import { z } from 'zod'
+import { type Issue, ValidationError } from '../errors.js'
+import type { Retention } from '../maintenance/retention.js'
+import type { Backoff } from '../queue/types.js'
+import type { Queryable } from '../store/db.js'
+import type { Clock } from '../util/clock.js'
+import { type Duration, toMs } from '../util/duration.js'
+import type { RunContext } from '../worker/context.js'
+
+const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
+  try {
+    return toMs(v, '')
+  } catch (err) {
+    ctx.addIssue({
+      code: 'custom',
+      message: (err as ValidationError).issues[0]?.message ?? 'invalid duration',
+    })
+    return z.NEVER
+  }
+})
+
+const positiveInt = z.number().int().min(1)
+
+const retrySchema = z
+  .object({
+    attempts: z.number().int().min(1).max(10_000),
+    backoff: z.enum(['fixed', 'exponential']),
+    delay: duration,
+    maxDelay: duration,
+    jitter: z.number().min(0).max(1),
+  })
+  .partial()
+  .strict()
+
+const keepRule = z
+  .object({ age: duration, count: z.number().int().min(0) })
+  .partial()
+  .strict()
+
+const jobName = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/,
+    'expected 1-128 letters, digits or . _ : / -, starting with a letter or digit',
+  )
+
+const fn = z.custom<(...args: never[]) => unknown>(
+  (v) => typeof v === 'function',
+  'expected a function',
+)
+
+const standardSchema = z.custom<StandardSchemaV1>(
+  (v) => typeof v === 'object' && v !== null && '~standard' in v,
+  'expected a Standard Schema (zod, valibot, arktype…)',
+)
+
+const jobSchema = z
+  .object({
+    run: fn,
+    payload: standardSchema.optional(),
+    priority: z.number().int().optional(),
+    retry: retrySchema.optional(),
+    timeout: duration.optional(),
+    concurrency: positiveInt.max(10_000).optional(),
+    globalConcurrency: positiveInt.optional(),
+    rateLimit: z
+      .object({ max: positiveInt, per: duration.refine((ms) => ms > 0, 'must be above 0') })
+      .strict()
+      .optional(),
+    keep: z
+      .object({
+        completed: z.union([z.literal(false), keepRule]),
+        failed: keepRule,
+        cancelled: keepRule,
+      })
+      .partial()
+      .strict()
+      .optional(),
+    deadLetter: jobName.optional(),
+    isRetryable: fn.optional(),
+  })
+  .strict()
+
+const enqueueSchema = z
+  .object({
+    runAt: z.coerce
+      .date()
+      .refine((d) => !Number.isNaN(d.getTime()), 'expected a date')
+      .optional(),
+    delay: duration.optional(),
+    priority: z.number().int().optional(),
+    key: z.string().min(1).max(512).optional(),
+    retry: retrySchema.optional(),
+    timeout: duration.optional(),
+    deadLetter: jobName.optional(),
+    tx: z
+      .custom<Queryable>(
+        (v) => typeof (v as Queryable)?.query === 'function',
+        'expected a client with query()',
+      )
+      .optional(),
+  })
+  .strict()
+  .refine((o) => o.runAt === undefined || o.delay === undefined, {
+    message: 'give runAt or delay, not both',
+    path: ['delay'],
+  })
+
+const tickworkSchema = z
+  .object({
+    database: z.string().optional(),
+    schema: z.string().optional(),
+    clock: z
+      .custom<Clock>((v) => typeof (v as Clock)?.now === 'function', 'expected { now(): number }')
+      .optional(),
+    logger: z
+      .union([
+        z.literal(false),
+        z.custom<Logger>(
+          (v) => typeof (v as Logger)?.child === 'function',
+          'expected a pino logger',
+        ),
+      ])
+      .optional(),
+    migrate: z.boolean().optional(),
+    pollInterval: duration.optional(),
+    leaseTime: duration.refine((ms) => ms >= 100, 'must be at least 100 ms').optional(),
+    maintenanceInterval: duration.optional(),
+    poolSize: positiveInt.max(1000).optional(),
+    workerId: z.string().min(1).optional(),
+  })
+  .strict()
+
+function parse<T extends z.ZodType>(
+  schema: T,
+  value: unknown,
+  what: string,
+  prefix = '',
+): z.output<T> {
+  const result = schema.safeParse(value)
+  if (result.success) return result.data
+  const issues: Issue[] = result.error.issues.map((i) => ({
+    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
+    message: i.message,
+  }))
+  throw new ValidationError(`invalid ${what}`, issues)
+}
+
+/** Retry policy: attempts (the first included), and the wait between them. */
+export interface RetryOptions {
+  /** attempts in all, the first included; default 3 */
+  attempts?: number
+  /** default 'exponential' */
+  backoff?: 'fixed' | 'exponential'
+  /** the first wait; default '1s' */
+  delay?: Duration
+  /** the longest wait; default '1h' */
+  maxDelay?: Duration
+  /** 0..1, the share of each wait randomised away; default 0 */
+  jitter?: number
+}
+
+/** How long finished runs are kept; giving a rule for a state replaces its default. */
+export interface KeepOptions {
+  /** default `{ age: '24h', count: 1000 }`; `false` keeps none */
+  completed?: false | { age?: Duration; count?: number }
+  /** default `{ age: '7d' }` */
+  failed?: { age?: Duration; count?: number }
+  /** default `{ age: '7d' }` */
+  cancelled?: { age?: Duration; count?: number }
+}
+
+/** A job's definition: its handler and the options its runs get unless enqueue says otherwise. */
+export interface JobOptions<P = unknown, R = unknown> {
+  /** the handler; what it returns is kept as the run's result */
+  run(ctx: RunContext<P>): Promise<R> | R
+  /** validates (and may transform) each payload at enqueue: any Standard Schema */
+  payload?: StandardSchemaV1<unknown, P>
+  /** higher runs first; default 0 */
+  priority?: number
+  retry?: RetryOptions
+  /** abort and fail an attempt running longer than this */
+  timeout?: Duration
+  /** handlers of this job running at once in each process; default 1 */
+  concurrency?: number
+  /** active runs of this job at once across all processes */
+  globalConcurrency?: number
+  /** at most `max` starts per `per` across all processes */
+  rateLimit?: { max: number; per: Duration }
+  keep?: KeepOptions
+  /** a job to enqueue with the payload and error when a run fails for good */
+  deadLetter?: string
+  /**
+   * Decides whether an error may be retried. Without it, `TypeError`, `SyntaxError`
+   * and `ValidationError` fail the run at once; `PermanentError` always does.
+   */
+  isRetryable?(err: unknown): boolean
+}
+
+/** Options of one enqueue; they override the job's. */
+export interface EnqueueOptions {
+  /** start no earlier than this */
+  runAt?: Date | string
+  /** start no earlier than this long from now */
+  delay?: Duration
+  priority?: number
+  /** idempotency key: while a run of this job with this key waits or runs, enqueue returns it */
+  key?: string
+  retry?: RetryOptions
+  timeout?: Duration
+  deadLetter?: string
+  /** enqueue inside this transaction: a `pg` client, or one from `tw.transaction` */
+  tx?: Queryable
+}
+
+/** Options of `new Tickwork()`. */
+export interface TickworkOptions {
+  /** a postgres:// URL, or 'pglite:<folder>' / 'memory://' for the embedded store; default: embedded in ./.tickwork */
+  database?: string
+  /** the schema of tickwork's tables; default 'tickwork' */
+  schema?: string
+  /** where time is read; default the system clock */
+  clock?: Clock
+  /** a pino logger, or false for none; default pino at level info */
+  logger?: Logger | false
+  /** apply migrations when first used; default true */
+  migrate?: boolean
+  /** how often an idle worker looks for due runs, notifications aside; default '1s' */
+  pollInterval?: Duration
+  /** how long a worker holds a run without renewing; default '30s' */
+  leaseTime?: Duration
+  /** how often retention runs (one process does it); default '1m' */
+  maintenanceInterval?: Duration
+  /** connections in the pool (postgres:// only); default 10 */
+  poolSize?: number
+  /** this process's name in the runs it holds; default host:pid:random */
+  workerId?: string
+}
+
+/** A job definition with every option validated, defaults applied and durations in ms. */
+export interface ResolvedJob {
+  name: string
+  run: JobOptions['run']
+  payload: StandardSchemaV1 | undefined
+  priority: number
+  backoff: Backoff
+  attempts: number
+  timeoutMs: number | null
+  concurrency: number
+  shared: { concurrency: number | null; rate: { max: number; perMs: number } | null } | null
+  keep: Retention
+  keepCompleted: boolean
+  deadLetter: string | null
+  isRetryable: ((err: unknown) => boolean) | undefined
+}
+
+export const DEFAULT_KEEP: Retention = {
+  completed: { ageMs: 86_400_000, count: 1000 },
+  failed: { ageMs: 7 * 86_400_000, count: null },
+  cancelled: { ageMs: 7 * 86_400_000, count: null },
+}
+
+type RetryParsed = z.output<typeof retrySchema>
+
+function resolveRetry(
+  base: { attempts: number; backoff: Backoff },
+  over: RetryParsed | undefined,
+): { attempts: number; backoff: Backoff } {
+  if (!over) return base
+  return {
+    attempts: over.attempts ?? base.attempts,
+    backoff: {
+      type: over.backoff ?? base.backoff.type,
+      delayMs: over.delay ?? base.backoff.delayMs,
+      maxDelayMs: over.maxDelay ?? base.backoff.maxDelayMs,
+      jitter: over.jitter ?? base.backoff.jitter,
+    },
+  }
+}
+
+const DEFAULT_RETRY = {
+  attempts: 3,
+  backoff: { type: 'exponential', delayMs: 1000, maxDelayMs: 3_600_000, jitter: 0 } as Backoff,
+}
+
+const rule = (r: { age?: number; count?: number } | undefined, fallback: Retention['failed']) =>
+  r ? { ageMs: r.age ?? null, count: r.count ?? null } : fallback
+
+/** Validates a job definition. Throws `ValidationError` naming each bad option. */
+export function resolveJob(name: string, options: JobOptions<never, unknown>): ResolvedJob {
+  parse(jobName, name, 'job name', 'name')
+  const o = parse(jobSchema, options, `options of job '${name}'`)
+  const retry = resolveRetry(DEFAULT_RETRY, o.retry)
+  const completed = o.keep?.completed
+  return {
+    name,
+    run: o.run as JobOptions['run'],
+    payload: o.payload,
+    priority: o.priority ?? 0,
+    ...retry,
+    timeoutMs: o.timeout ?? null,
+    concurrency: o.concurrency ?? 1,
+    shared:
+      o.globalConcurrency || o.rateLimit
+        ? {
+            concurrency: o.globalConcurrency ?? null,
+            rate: o.rateLimit ? { max: o.rateLimit.max, perMs: o.rateLimit.per } : null,
+          }
+        : null,
+    keep: {
+      completed:
+        completed === false ? { ageMs: null, count: 0 } : rule(completed, DEFAULT_KEEP.completed),
+      failed: rule(o.keep?.failed, DEFAULT_KEEP.failed),
+      cancelled: rule(o.keep?.cancelled, DEFAULT_KEEP.cancelled),
+    },
+    keepCompleted: completed !== false,
+    deadLetter: o.deadLetter ?? null,
+    isRetryable: o.isRetryable as ResolvedJob['isRetryable'],
+  }
+}
+
+/** Enqueue options validated and merged over the job's, ready to insert. */
+export interface ResolvedEnqueue {
+  runAt: Date | null
+  delayMs: number | null
+  priority: number
+  key: string | null
+  attempts: number
+  backoff: Backoff
+  timeoutMs: number | null
+  deadLetter: string | null
+  tx: Queryable | undefined
+}
+
+/** Validates enqueue options and merges them over the job's. Throws `ValidationError`. */
+export function resolveEnqueue(
+  job: ResolvedJob,
+  options: EnqueueOptions | undefined,
+  path = 'options',
+): ResolvedEnqueue {
+  const o = parse(enqueueSchema, options ?? {}, 'enqueue options', path)
+  const retry = resolveRetry(job, o.retry)
+  return {
+    runAt: o.runAt ?? null,
+    delayMs: o.delay ?? null,
+    priority: o.priority ?? job.priority,
+    key: o.key ?? null,
+    ...retry,
+    timeoutMs: o.timeout ?? job.timeoutMs,
+    deadLetter: o.deadLetter ?? job.deadLetter,
+    tx: o.tx,
+  }
+}
+
+/** Tickwork's options, validated, with defaults. */
+export interface ResolvedTickwork {
+  database: string | undefined
+  schema: string
+  clock: Clock | undefined
+  logger: Logger | false | undefined
+  migrate: boolean
+  pollIntervalMs: number
+  leaseMs: number
+  maintenanceMs: number
+  poolSize: number | undefined
+  workerId: string | undefined
+}
+
+/** Validates `new Tickwork()` options. Throws `ValidationError` naming each bad option. */
+export function resolveTickwork(options: TickworkOptions): ResolvedTickwork {
+  const o = parse(tickworkSchema, options, 'tickwork options')
+  return {
+    database: o.database,
+    schema: o.schema ?? 'tickwork',
+    clock: o.clock,
+    logger: o.logger,
+    migrate: o.migrate ?? true,
+    pollIntervalMs: o.pollInterval ?? 1000,
+    leaseMs: o.leaseTime ?? 30_000,
+    maintenanceMs: o.maintenanceInterval ?? 60_000,
+    poolSize: o.poolSize,
+    workerId: o.workerId,
+  }
+}

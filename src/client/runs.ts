@@ -1,0 +1,88 @@
+import { z } from 'zod'
+import { ValidationError } from '../errors.js'
+import { cancelRun } from '../queue/cancel.js'
+import { countRuns, getRun, getRunByKey, listRuns } from '../queue/inspect.js'
+import { retryFailed, retryOne } from '../queue/retry.js'
+import type { QueueStore } from '../queue/store.js'
+import type { Run, RunCounts, RunState } from '../queue/types.js'
+
+const runId = z.string().regex(/^\d{1,19}$/, 'expected a run id (digits)')
+
+function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const r = schema.safeParse(value)
+  if (r.success) return r.data
+  throw new ValidationError(
+    `invalid ${what}`,
+    r.error.issues.map((i) => ({
+      path: i.path.length ? i.path.join('.') : what,
+      message: i.message,
+    })),
+  )
+}
+
+const listSchema = z
+  .object({
+    job: z.string().min(1).optional(),
+    state: z.enum(['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled']).optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+    cursor: runId.optional(),
+  })
+  .strict()
+
+const retrySchema = z
+  .object({
+    job: z.string().min(1).optional(),
+    from: z.coerce.date().optional(),
+    to: z.coerce.date().optional(),
+  })
+  .strict()
+
+/** Inspect and steer runs: `tw.runs`. */
+export class Runs {
+  constructor(private readonly store: () => Promise<QueueStore>) {}
+
+  /** A run by id, live or finished; `undefined` when none. Throws `ValidationError` for a malformed id. */
+  async get(id: string): Promise<Run | undefined> {
+    return getRun(await this.store(), check(runId, id, 'id'))
+  }
+
+  /** The newest run of `job` enqueued with idempotency key `key`; `undefined` when none. */
+  async getByKey(job: string, key: string): Promise<Run | undefined> {
+    return getRunByKey(await this.store(), job, key)
+  }
+
+  /**
+   * A page of runs, newest first; pass the answer's `next` as `cursor` for the next
+   * page. `limit` defaults to 50 (at most 1000). Throws `ValidationError` for a bad filter.
+   */
+  async list(filter: { job?: string; state?: RunState; limit?: number; cursor?: string } = {}) {
+    const f = check(listSchema, filter, 'filter')
+    return listRuns(await this.store(), { ...f, limit: f.limit ?? 50 })
+  }
+
+  /** Runs by state, of one job or of all. */
+  async counts(job?: string): Promise<RunCounts> {
+    return countRuns(await this.store(), job)
+  }
+
+  /**
+   * Puts a failed run back in the queue now, attempts reset, past errors kept. Throws
+   * `NotFoundError` for an unknown id, `ConflictError` when the run is not failed.
+   */
+  async retry(id: string): Promise<void> {
+    await retryOne(await this.store(), check(runId, id, 'id'))
+  }
+
+  /** Puts back every failed run matching the filter (job, failed within [from, to)); returns their ids. */
+  async retryFailed(filter: { job?: string; from?: Date; to?: Date } = {}): Promise<string[]> {
+    return retryFailed(await this.store(), check(retrySchema, filter, 'filter'))
+  }
+
+  /**
+   * Cancels a waiting, delayed or active run; an active handler sees its signal
+   * abort. Throws `NotFoundError` for an unknown id, `ConflictError` for a finished run.
+   */
+  async cancel(id: string): Promise<void> {
+    await cancelRun(await this.store(), check(runId, id, 'id'))
+  }
+}

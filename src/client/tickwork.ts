@@ -1,0 +1,238 @@
+import { hostname } from 'node:os'
+import { type Logger, pino } from 'pino'
+import { ConflictError, SchemaVersionError, StateError } from '../errors.js'
+import { Maintenance } from '../maintenance/loop.js'
+import type { Retention } from '../maintenance/retention.js'
+import { type Enqueued, insertRuns, type NewRun } from '../queue/enqueue.js'
+import { saveLimits } from '../queue/limits.js'
+import type { QueueStore } from '../queue/store.js'
+import type { Db, Tx } from '../store/db.js'
+import { latestVersion, migrate, schemaVersion } from '../store/migrate.js'
+import { openDb } from '../store/open.js'
+import { ident } from '../store/schema.js'
+import { systemClock } from '../util/clock.js'
+import type { Duration } from '../util/duration.js'
+import { toMs } from '../util/duration.js'
+import { TypedEmitter } from '../util/emitter.js'
+import type { Emit, TickworkEvents } from '../worker/events.js'
+import { Worker } from '../worker/worker.js'
+import { Job } from './job.js'
+import {
+  DEFAULT_KEEP,
+  type EnqueueOptions,
+  type JobOptions,
+  type ResolvedJob,
+  type ResolvedTickwork,
+  resolveJob,
+  resolveTickwork,
+  type TickworkOptions,
+} from './options.js'
+import { Runs } from './runs.js'
+
+/** What `start()` runs in this process; each part defaults to on. */
+export interface StartOptions {
+  /** run the handlers of the jobs defined here */
+  worker?: boolean
+  /** take part in the stalled-run sweep and retention */
+  maintenance?: boolean
+}
+
+/**
+ * Cron schedules and durable background jobs on Postgres. Define jobs with `job()`,
+ * enqueue runs, `start()` to work them, `stop()` to finish. The database opens (and
+ * migrates) on first use.
+ *
+ * @example
+ * const tw = new Tickwork({ database: process.env.DATABASE_URL })
+ * const email = tw.job('email', { run: async ({ payload }) => send(payload) })
+ * await email.enqueue({ to: 'a@b.c' })
+ * await tw.start()
+ */
+export class Tickwork extends TypedEmitter<TickworkEvents> {
+  /** inspect, retry and cancel runs */
+  readonly runs: Runs
+  /** the logger handlers' `log` is a child of */
+  readonly logger: Logger
+  readonly #o: ResolvedTickwork
+  readonly #jobs = new Map<string, { def: ResolvedJob; job: Job<never> }>()
+  readonly #workerId: string
+  #store: Promise<QueueStore> | undefined
+  #worker: Worker | undefined
+  #maintenance: Maintenance | undefined
+  #phase: 'new' | 'started' | 'stopping' = 'new'
+  #stopped: Promise<void> | undefined
+
+  /** Throws `ValidationError` naming each bad option. Opens nothing yet. */
+  constructor(options: TickworkOptions = {}) {
+    super()
+    this.#o = resolveTickwork(options)
+    ident(this.#o.schema)
+    this.logger =
+      this.#o.logger ||
+      pino({ enabled: this.#o.logger !== false, level: process.env.LOG_LEVEL ?? 'info' })
+    this.#workerId =
+      this.#o.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`
+    this.runs = new Runs(() => this.#open())
+  }
+
+  /**
+   * Defines a job. Throws `ValidationError` for a bad name or option, `ConflictError`
+   * when the name is taken, `StateError` once started.
+   */
+  job<P = unknown, R = unknown>(name: string, options: JobOptions<P, R>): Job<P> {
+    if (this.#phase !== 'new') throw new StateError('define jobs before start()')
+    if (this.#jobs.has(name))
+      throw new ConflictError(`job '${name}' is already defined`, { job: name })
+    const def = resolveJob(name, options as JobOptions<never, unknown>)
+    const job = new Job<P>(def, {
+      now: () => this.#now(),
+      insert: (j, runs, tx) => this.#insert(j, runs, tx),
+    })
+    this.#jobs.set(name, { def, job: job as Job<never> })
+    return job
+  }
+
+  /**
+   * Enqueues a run of a job by name. A job not defined in this process (defined by
+   * the workers elsewhere) gets default options and no payload check. Throws as
+   * `job.enqueue` does.
+   */
+  async enqueue(name: string, payload?: unknown, options?: EnqueueOptions): Promise<Enqueued> {
+    const known = this.#jobs.get(name)?.job
+    const job =
+      known ??
+      new Job<unknown>(resolveJob(name, { run: () => {} }), {
+        now: () => this.#now(),
+        insert: (j, runs, tx) => this.#insert(j, runs, tx),
+      })
+    return (job as Job<unknown>).enqueue(payload, options)
+  }
+
+  /** Runs `fn` in a tickwork transaction; pass the handle as `tx` to enqueue inside it. */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return (await this.#open()).db.transaction(fn)
+  }
+
+  /** Applies pending migrations now (otherwise done on first use). Returns the versions applied. */
+  async migrate(): Promise<number[]> {
+    const store = await this.#open(false)
+    return migrate(store.db, this.#o.schema)
+  }
+
+  /**
+   * Starts the worker (for the jobs defined here) and maintenance. Throws
+   * `StateError` when already started or stopped, `SchemaVersionError` when the
+   * database is newer than this code.
+   */
+  async start(options: StartOptions = {}): Promise<void> {
+    if (this.#phase !== 'new')
+      throw new StateError(
+        `cannot start: already ${this.#phase === 'started' ? 'started' : 'stopped'}`,
+      )
+    this.#phase = 'started'
+    const store = await this.#open()
+    for (const { def } of this.#jobs.values()) {
+      if (def.shared) await saveLimits(store, def.name, def.shared)
+    }
+    const deadLetterRun = (job: string) => this.#deadLetterRun(job)
+    const emit: Emit = (event, data) => this.emit(event, data)
+    if (options.worker !== false && this.#jobs.size > 0) {
+      this.#worker = new Worker({
+        store,
+        jobs: new Map([...this.#jobs].map(([name, j]) => [name, j.def])),
+        workerId: this.#workerId,
+        leaseMs: this.#o.leaseMs,
+        pollIntervalMs: this.#o.pollIntervalMs,
+        logger: this.logger,
+        emit,
+        deadLetterRun,
+      })
+      await this.#worker.start()
+    }
+    if (options.maintenance !== false) {
+      this.#maintenance = new Maintenance({
+        store,
+        emit,
+        leaseMs: this.#o.leaseMs,
+        retentionMs: this.#o.maintenanceMs,
+        retention: () =>
+          new Map<string, Retention>([...this.#jobs].map(([name, j]) => [name, j.def.keep])),
+        fallback: DEFAULT_KEEP,
+        deadLetterRun,
+      })
+      this.#maintenance.start()
+    }
+  }
+
+  /**
+   * Stops gracefully: no new runs are fetched; running handlers get `grace` (default
+   * '20s') to finish, then their signals abort and their runs go back to the queue,
+   * uncounted. Then closes the database. Idempotent; no run is lost.
+   */
+  stop(options: { grace?: Duration } = {}): Promise<void> {
+    const graceMs = toMs(options.grace ?? '20s', 'grace')
+    this.#stopped ??= (async () => {
+      this.#phase = 'stopping'
+      await this.#worker?.stop(graceMs)
+      await this.#maintenance?.stop()
+      const store = await this.#store?.catch(() => undefined)
+      await store?.db.close()
+    })()
+    return this.#stopped
+  }
+
+  #now(): number {
+    return (this.#o.clock ?? systemClock).now()
+  }
+
+  #open(migrating = this.#o.migrate): Promise<QueueStore> {
+    if (this.#phase === 'stopping') return Promise.reject(new StateError('tickwork is stopped'))
+    this.#store ??= (async () => {
+      const db: Db = await openDb(this.#o.database, {
+        poolSize: this.#o.poolSize,
+        onError: (err) => this.emit('error', err),
+      })
+      try {
+        if (migrating) await migrate(db, this.#o.schema)
+        else {
+          const v = await schemaVersion(db, this.#o.schema)
+          if (v > latestVersion()) throw new SchemaVersionError(v, latestVersion())
+        }
+      } catch (err) {
+        await db.close()
+        throw err
+      }
+      return {
+        db,
+        s: ident(this.#o.schema),
+        schema: this.#o.schema,
+        clock: this.#o.clock ?? systemClock,
+      }
+    })()
+    this.#store.catch(() => {
+      this.#store = undefined
+    })
+    return this.#store
+  }
+
+  async #insert(job: string, runs: NewRun[], tx: EnqueueOptions['tx']): Promise<Enqueued[]> {
+    const store = await this.#open()
+    const done = await insertRuns(store, tx ?? store.db, job, runs)
+    if (!tx && this.#worker && this.#jobs.has(job)) this.#worker.wake()
+    return done
+  }
+
+  #deadLetterRun(job: string): Omit<NewRun, 'payload'> {
+    const def = this.#jobs.get(job)?.def ?? resolveJob(job, { run: () => {} })
+    return {
+      runAt: new Date(this.#now()),
+      priority: def.priority,
+      key: null,
+      source: 'dead-letter',
+      maxAttempts: def.attempts,
+      backoff: def.backoff,
+      timeoutMs: def.timeoutMs,
+      deadLetter: null,
+    }
+  }
+}

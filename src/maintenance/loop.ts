@@ -1,0 +1,62 @@
+import type { NewRun } from '../queue/enqueue.js'
+import type { QueueStore } from '../queue/store.js'
+import type { Emit } from '../worker/events.js'
+import { claimChore } from './chore.js'
+import { type Retention, sweepRetention } from './retention.js'
+import { sweepStalled } from './stalled.js'
+
+export interface MaintenanceDeps {
+  store: QueueStore
+  emit: Emit
+  leaseMs: number
+  retentionMs: number
+  retention: () => Map<string, Retention>
+  fallback: Retention
+  deadLetterRun(job: string): Omit<NewRun, 'payload'>
+}
+
+/**
+ * The periodic chores: the stalled-run sweep (every half lease) and retention. Every
+ * process runs this loop; the chores table lets one of them do each pass.
+ */
+export class Maintenance {
+  #timer: NodeJS.Timeout | undefined
+  #running: Promise<void> | undefined
+
+  constructor(private readonly d: MaintenanceDeps) {}
+
+  start(): void {
+    const every = Math.max(50, Math.floor(this.d.leaseMs / 2))
+    this.#timer ??= setInterval(() => void this.tick(), every)
+    this.#timer.unref()
+    void this.tick()
+  }
+
+  /** One pass: runs whichever chores are due and not claimed by another process. */
+  tick(): Promise<void> {
+    this.#running ??= this.#pass().finally(() => {
+      this.#running = undefined
+    })
+    return this.#running
+  }
+
+  async #pass(): Promise<void> {
+    const { store, emit } = this.d
+    try {
+      if (await claimChore(store, 'stalled', Math.floor(this.d.leaseMs / 2))) {
+        await sweepStalled(store, emit, (job) => this.d.deadLetterRun(job))
+      }
+      if (await claimChore(store, 'retention', this.d.retentionMs)) {
+        await sweepRetention(store, this.d.retention(), this.d.fallback)
+      }
+    } catch (err) {
+      emit('error', err as Error)
+    }
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.#timer)
+    this.#timer = undefined
+    await this.#running
+  }
+}

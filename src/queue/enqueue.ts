@@ -1,0 +1,106 @@
+import type { Queryable } from '../store/db.js'
+import { type QueueStore, runsChannel } from './store.js'
+import type { Backoff, RunSource } from './types.js'
+
+/** One run to insert, its options already validated and resolved. */
+export interface NewRun {
+  payload: unknown
+  runAt: Date
+  priority: number
+  key: string | null
+  source: RunSource
+  maxAttempts: number
+  backoff: Backoff
+  timeoutMs: number | null
+  deadLetter: string | null
+}
+
+/** What enqueue answers for each run asked for, in the same order. */
+export interface Enqueued {
+  id: string
+  /** false when a live run with the same idempotency key was returned instead */
+  created: boolean
+}
+
+// One statement for any number of runs: arrays bound as parameters and unnested, so
+// 10,000 runs cost one round trip and one plan. Runs whose key a live run holds are
+// skipped by the unique index and looked up afterwards. The notification rides in the
+// same statement, so inside a caller's transaction it is delivered at their commit.
+const insertSql = (s: string) => `
+  WITH ins AS (
+    INSERT INTO ${s}.runs (job, payload, run_at, priority, key, source, max_attempts, backoff,
+                           timeout_ms, dead_letter, created_at)
+    SELECT $1, r.payload, r.run_at, r.priority, r.key, r.source, r.max_attempts, r.backoff,
+           r.timeout_ms, r.dead_letter, $11
+    FROM unnest($2::jsonb[], $3::timestamptz[], $4::int[], $5::text[], $6::text[], $7::int[],
+                $8::jsonb[], $9::int[], $10::text[])
+         WITH ORDINALITY
+         AS r(payload, run_at, priority, key, source, max_attempts, backoff, timeout_ms, dead_letter, ord)
+    ORDER BY r.ord
+    ON CONFLICT (job, key) WHERE key IS NOT NULL DO NOTHING
+    RETURNING id, key
+  )
+  SELECT id::text, key, CASE WHEN $13 THEN (SELECT pg_notify($12, $1)) END AS n
+  FROM ins ORDER BY id`
+
+const existingSql = (s: string) => `
+  SELECT id::text, key FROM ${s}.runs WHERE job = $1 AND key = ANY($2::text[])`
+
+/**
+ * Inserts runs of `job` in one statement through `q` (tickwork's pool, or the
+ * caller's transaction). A run whose idempotency key a waiting or active run of the
+ * same job holds is not inserted: that run's id is returned with `created: false`.
+ */
+export async function insertRuns(
+  store: QueueStore,
+  q: Queryable,
+  job: string,
+  runs: NewRun[],
+): Promise<Enqueued[]> {
+  if (runs.length === 0) return []
+  const { rows } = await q.query<{ id: string; key: string | null }>(insertSql(store.s), [
+    job,
+    runs.map((r) => JSON.stringify(r.payload ?? null)),
+    runs.map((r) => r.runAt),
+    runs.map((r) => r.priority),
+    runs.map((r) => r.key),
+    runs.map((r) => r.source),
+    runs.map((r) => r.maxAttempts),
+    runs.map((r) => JSON.stringify(r.backoff)),
+    runs.map((r) => r.timeoutMs),
+    runs.map((r) => r.deadLetter),
+    new Date(store.clock.now()),
+    runsChannel(store.schema),
+    runs.some((r) => r.runAt.getTime() <= store.clock.now()),
+  ])
+  if (rows.length === runs.length) return rows.map((r) => ({ id: r.id, created: true }))
+
+  // Some keys were taken: match the keyed runs by key. Ids are drawn in insert order,
+  // which follows the ordinality, so the unkeyed ones come back in the order given.
+  const byKey = new Map<string, Enqueued>()
+  const unkeyed: string[] = []
+  for (const r of rows) {
+    if (r.key === null) unkeyed.push(r.id)
+    else byKey.set(r.key, { id: r.id, created: true })
+  }
+  const missing = runs
+    .filter((r) => r.key !== null && !byKey.has(r.key))
+    .map((r) => r.key as string)
+  const existing = await q.query<{ id: string; key: string }>(existingSql(store.s), [job, missing])
+  for (const r of existing.rows) byKey.set(r.key, { id: r.id, created: false })
+  const stillMissing = missing.filter((k) => !byKey.has(k))
+  if (stillMissing.length > 0) {
+    // the holders finished between the insert and the look-up: the keys are free again
+    const again = await insertRuns(
+      store,
+      q,
+      job,
+      runs.filter((r) => r.key !== null && stillMissing.includes(r.key)),
+    )
+    for (const [i, k] of stillMissing.entries()) byKey.set(k, again[i] as Enqueued)
+  }
+  let u = 0
+  return runs.map((r) =>
+    r.key === null ? { id: unkeyed[u++] as string, created: true } : (byKey.get(r.key) as Enqueued),
+  )
+}

@@ -1,0 +1,76 @@
+import { nowDate, type QueueStore } from './store.js'
+import type { Backoff } from './types.js'
+
+const renewSql = (s: string) => `
+  UPDATE ${s}.runs SET lease_until = $3 + $4 * interval '1 millisecond'
+  WHERE id = ANY($1::bigint[]) AND worker = $2 AND state = 'active'
+  RETURNING id::text`
+
+/**
+ * Extends the leases of runs this worker holds. Returns the ids it still holds: one
+ * missing was cancelled, or taken by another worker after the lease lapsed.
+ */
+export async function renewLeases(
+  store: QueueStore,
+  worker: string,
+  ids: string[],
+  leaseMs: number,
+): Promise<Set<string>> {
+  const { rows } = await store.db.query<{ id: string }>(renewSql(store.s), [
+    ids,
+    worker,
+    nowDate(store),
+    leaseMs,
+  ])
+  return new Set(rows.map((r) => r.id))
+}
+
+// The attempt is handed back uncounted: the run did not fail, its worker stopped.
+const releaseSql = (s: string) => `
+  UPDATE ${s}.runs
+  SET state = 'waiting', attempt = attempt - 1, worker = NULL, lease_until = NULL,
+      started_at = NULL
+  WHERE id = ANY($1::bigint[]) AND worker = $2 AND state = 'active'
+  RETURNING id::text`
+
+/** Hands runs this worker holds back to the queue, at once, for any worker to take. */
+export async function releaseRuns(store: QueueStore, worker: string, ids: string[]) {
+  if (ids.length === 0) return 0
+  const { rows } = await store.db.query(releaseSql(store.s), [ids, worker])
+  return rows.length
+}
+
+const expiredSql = (s: string) => `
+  SELECT id::text, job, attempt, max_attempts, dead_letter, backoff
+  FROM ${s}.runs WHERE state = 'active' AND lease_until < $1
+  ORDER BY lease_until LIMIT $2`
+
+/** An active run whose worker stopped renewing its lease. */
+export interface StalledRun {
+  id: string
+  job: string
+  attempt: number
+  maxAttempts: number
+  deadLetter: string | null
+  backoff: Backoff
+}
+
+/** Active runs whose lease has lapsed: their process died or hung. */
+export async function findStalled(store: QueueStore, limit: number): Promise<StalledRun[]> {
+  const { rows } = await store.db.query<{
+    id: string
+    job: string
+    attempt: number
+    max_attempts: number
+    dead_letter: string | null
+    backoff: Backoff
+  }>(expiredSql(store.s), [nowDate(store), limit])
+  return rows.map((r) => ({
+    id: r.id,
+    job: r.job,
+    attempt: r.attempt,
+    maxAttempts: r.max_attempts,
+    deadLetter: r.dead_letter,
+    backoff: r.backoff,
+  }))
+}

@@ -1,0 +1,59 @@
+/** Where a run came from. */
+export type RunSource =
+  | 'api'
+  | 'schedule'
+  | 'manual'
+  | 'trigger'
+  | 'backfill'
+  | 'retry'
+  | 'dead-letter'
+
+/** A run's state. `delayed` is waiting with a start time in the future (retry backoff included). */
+export type RunState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'cancelled'
+
+/** The states a run can end in. */
+export const FINAL_STATES = ['completed', 'failed', 'cancelled'] as const
+
+/** One failed attempt, as kept on the run. */
+export interface AttemptError {
+  attempt: number
+  name: string
+  message: string
+  stack?: string
+  /** ISO time the attempt failed */
+  at: string
+}
+
+/** How a failed attempt waits before the next, as stored on each run. */
+export interface Backoff {
+  type: 'fixed' | 'exponential'
+  delayMs: number
+  maxDelayMs: number
+  /** 0..1: the share of each delay that is randomised away */
+  jitter: number
+}
+
+/** A run as `tw.runs.get` and `tw.runs.list` return it. */
+export interface Run<P = unknown, R = unknown> {
+  id: string
+  job: string
+  state: RunState
+  payload: P
+  result: R | null
+  progress: unknown
+  /** attempts started so far (1 during the first) */
+  attempt: number
+  maxAttempts: number
+  errors: AttemptError[]
+  priority: number
+  key: string | null
+  source: RunSource
+  createdAt: Date
+  /** when it may start (or started, once active) */
+  runAt: Date
+  startedAt: Date | null
+  finishedAt: Date | null
+}
+
+/** Counts of runs by state. */
+export type RunCounts = Record<RunState, number>

@@ -1,0 +1,313 @@
+import type { Logger } from 'pino'
+import type { ResolvedJob } from '../client/options.js'
+import { TickworkError, TimeoutError } from '../errors.js'
+import { backoffDelay } from '../queue/backoff.js'
+import type { Completion } from '../queue/complete.js'
+import type { NewRun } from '../queue/enqueue.js'
+import { attemptError, failRun, scheduleRetry } from '../queue/fail.js'
+import { type ActiveRun, fetchRuns } from '../queue/fetch.js'
+import { releaseRuns } from '../queue/lease.js'
+import { fetchLimited } from '../queue/limits.js'
+import { saveProgress } from '../queue/progress.js'
+import { cancelChannel, type QueueStore, runsChannel } from '../queue/store.js'
+import { Completer } from './completer.js'
+import { type RunContext, runInfo } from './context.js'
+import type { Emit } from './events.js'
+import { LeaseKeeper } from './lease.js'
+import { isRetryable } from './outcome.js'
+
+/** What a worker needs from the `Tickwork` that owns it. */
+export interface WorkerDeps {
+  store: QueueStore
+  jobs: Map<string, ResolvedJob>
+  workerId: string
+  leaseMs: number
+  pollIntervalMs: number
+  logger: Logger
+  emit: Emit
+  /** the options of a run enqueued into `job` as a dead letter */
+  deadLetterRun(job: string): Omit<NewRun, 'payload'>
+}
+
+interface Slot {
+  run: ActiveRun
+  job: ResolvedJob
+  controller: AbortController
+  started: number
+  /** set once the outcome is decided: later settling of the handler is ignored */
+  done: boolean
+  timer?: NodeJS.Timeout
+}
+
+/** A completion, with what its event reports. */
+interface Done extends Completion {
+  job: string
+  durationMs: number
+}
+
+/** The run was handed back because the worker is stopping; it will run again elsewhere. */
+class ShutdownError extends TickworkError {
+  constructor() {
+    super('SHUTDOWN', 'worker stopped before the run finished; the run was released for retry')
+  }
+}
+
+/** The run was cancelled, or its lease lost, while the handler ran. */
+class RunLostError extends TickworkError {
+  constructor(why: string) {
+    super('RUN_LOST', why)
+  }
+}
+
+/**
+ * Runs the handlers of the jobs it is given: fetches due runs in batches into free
+ * slots, executes them, and records each outcome. Woken by notifications and by local
+ * enqueues; polling every `pollIntervalMs` is what it relies on.
+ */
+export class Worker {
+  readonly #d: WorkerDeps
+  readonly #slots = new Map<string, Slot>()
+  readonly #busy = new Map<string, number>()
+  readonly #completer: Completer<Done>
+  readonly #lease: LeaseKeeper
+  readonly #cooldown = new Map<string, number>()
+  #fetching: Promise<void> | undefined
+  #again = false
+  #stopping = false
+  #poll: NodeJS.Timeout | undefined
+  #unlisten: Array<() => Promise<void>> = []
+  #idle: Array<() => void> = []
+
+  constructor(deps: WorkerDeps) {
+    this.#d = deps
+    this.#completer = new Completer<Done>(
+      deps.store,
+      deps.workerId,
+      (batch, written) => this.#completed(batch, written),
+      (err) => deps.emit('error', err),
+    )
+    this.#lease = new LeaseKeeper(
+      deps.store,
+      deps.workerId,
+      deps.leaseMs,
+      () => [...this.#slots.keys()],
+      (ids) => {
+        for (const id of ids)
+          this.#abort(
+            id,
+            new RunLostError(`lease on run ${id} lost: cancelled or taken by another worker`),
+          )
+      },
+      (err) => deps.emit('error', err),
+    )
+  }
+
+  async start(): Promise<void> {
+    const { store } = this.#d
+    const wake = () => this.wake()
+    this.#unlisten.push(await store.db.listen(runsChannel(store.schema), wake, wake))
+    this.#unlisten.push(
+      await store.db.listen(cancelChannel(store.schema), (id) =>
+        this.#abort(id, new RunLostError(`run ${id} was cancelled`)),
+      ),
+    )
+    this.#lease.start()
+    this.#poll = setInterval(wake, this.#d.pollIntervalMs)
+    this.wake()
+  }
+
+  /** Looks for due runs now (coalesced with a fetch already under way). */
+  wake(): void {
+    if (this.#stopping) return
+    if (this.#fetching) {
+      this.#again = true
+      return
+    }
+    this.#fetching = this.#fetch()
+      .catch((err) => this.#d.emit('error', err as Error))
+      .finally(() => {
+        this.#fetching = undefined
+        if (this.#again) {
+          this.#again = false
+          this.wake()
+        }
+      })
+  }
+
+  async #fetch(): Promise<void> {
+    const { store, jobs, workerId, leaseMs } = this.#d
+    const free = [...jobs.values()]
+      .map((job) => ({ job, n: job.concurrency - (this.#busy.get(job.name) ?? 0) }))
+      .filter((w) => w.n > 0)
+    const plain = free.filter((w) => !w.job.shared)
+    if (plain.length > 0) {
+      const runs = await fetchRuns(
+        store,
+        plain.map((w) => ({ job: w.job.name, n: w.n })),
+        workerId,
+        leaseMs,
+      )
+      for (const run of runs) this.#execute(run)
+    }
+    const now = store.clock.now()
+    for (const w of free.filter((f) => f.job.shared)) {
+      if ((this.#cooldown.get(w.job.name) ?? 0) > now) continue
+      const { runs, retryAt } = await fetchLimited(store, w.job.name, w.n, workerId, leaseMs)
+      for (const run of runs) this.#execute(run)
+      if (retryAt !== null) {
+        this.#cooldown.set(w.job.name, retryAt)
+        setTimeout(() => this.wake(), Math.max(1, retryAt - now)).unref()
+      }
+    }
+  }
+
+  #execute(run: ActiveRun): void {
+    const job = this.#d.jobs.get(run.job) as ResolvedJob
+    if (this.#stopping) {
+      void releaseRuns(this.#d.store, this.#d.workerId, [run.id])
+      return
+    }
+    const slot: Slot = {
+      run,
+      job,
+      controller: new AbortController(),
+      started: performance.now(),
+      done: false,
+    }
+    this.#slots.set(run.id, slot)
+    this.#busy.set(job.name, (this.#busy.get(job.name) ?? 0) + 1)
+    if (run.timeoutMs !== null) {
+      slot.timer = setTimeout(() => {
+        const err = new TimeoutError(run.timeoutMs as number)
+        slot.controller.abort(err)
+        this.#settle(slot, err)
+      }, run.timeoutMs)
+    }
+    const log = this.#d.logger.child({ job: run.job, runId: run.id, attempt: run.attempt })
+    const ctx: RunContext = {
+      payload: run.payload,
+      signal: slot.controller.signal,
+      log,
+      attempt: run.attempt,
+      run: runInfo(run),
+      progress: (value) =>
+        saveProgress(
+          this.#d.store,
+          { id: run.id, attempt: run.attempt, worker: this.#d.workerId },
+          value,
+        ),
+    }
+    let result: Promise<unknown>
+    try {
+      result = Promise.resolve(job.run(ctx as RunContext<never>))
+    } catch (err) {
+      result = Promise.reject(err)
+    }
+    result.then(
+      (value) => {
+        if (!this.#free(slot)) return
+        this.#completer.add({
+          id: run.id,
+          attempt: run.attempt,
+          result: value,
+          keep: job.keepCompleted,
+          job: run.job,
+          durationMs: performance.now() - slot.started,
+        })
+      },
+      (err) => this.#settle(slot, err),
+    )
+  }
+
+  /** Frees the slot once; false when the outcome was already decided. */
+  #free(slot: Slot): boolean {
+    if (slot.done) return false
+    slot.done = true
+    clearTimeout(slot.timer)
+    this.#slots.delete(slot.run.id)
+    this.#busy.set(slot.job.name, (this.#busy.get(slot.job.name) ?? 1) - 1)
+    if (this.#slots.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
+    this.wake()
+    return true
+  }
+
+  #settle(slot: Slot, err: unknown): void {
+    if (!this.#free(slot)) return
+    void this.#fail(slot, err).catch((e) => this.#d.emit('error', e as Error))
+  }
+
+  async #fail(slot: Slot, err: unknown): Promise<void> {
+    const { store, workerId, emit } = this.#d
+    const { run, job } = slot
+    const error = attemptError(err, run.attempt, store.clock.now())
+    const holder = { id: run.id, attempt: run.attempt, worker: workerId }
+    if (run.attempt < run.maxAttempts && isRetryable(err, job.isRetryable)) {
+      const retryAt = new Date(store.clock.now() + backoffDelay(run.backoff, run.attempt))
+      if (await scheduleRetry(store, holder, error, retryAt)) {
+        emit('run:retrying', { id: run.id, job: run.job, attempt: run.attempt, error, retryAt })
+      }
+      return
+    }
+    const dl = run.deadLetter
+      ? { job: run.deadLetter, run: this.#d.deadLetterRun(run.deadLetter) }
+      : null
+    if (await failRun(store, holder, error, dl, run.job)) {
+      emit('run:failed', { id: run.id, job: run.job, attempt: run.attempt, error })
+    }
+  }
+
+  #completed(batch: Done[], written: Set<string>): void {
+    for (const c of batch) {
+      if (!written.has(c.id)) continue
+      this.#d.emit('run:completed', {
+        id: c.id,
+        job: c.job,
+        attempt: c.attempt,
+        result: c.result,
+        durationMs: c.durationMs,
+      })
+    }
+  }
+
+  #abort(id: string, reason: Error): void {
+    const slot = this.#slots.get(id)
+    if (!slot) return
+    slot.controller.abort(reason)
+    this.#free(slot)
+  }
+
+  /**
+   * Stops fetching, lets running handlers finish for up to `graceMs`, then aborts the
+   * rest and hands their runs back uncounted. Writes every completion before it
+   * resolves.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.#stopping) return
+    this.#stopping = true
+    clearInterval(this.#poll)
+    await Promise.allSettled(this.#unlisten.map((u) => u()))
+    await this.#fetching
+    if (this.#slots.size > 0) {
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([
+        new Promise<void>((resolve) => this.#idle.push(resolve)),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, graceMs)
+        }),
+      ])
+      clearTimeout(timer)
+    }
+    const left = [...this.#slots.values()]
+    for (const slot of left) {
+      slot.controller.abort(new ShutdownError())
+      this.#free(slot)
+    }
+    await this.#completer.drain()
+    this.#lease.stop()
+    await releaseRuns(
+      this.#d.store,
+      this.#d.workerId,
+      left.map((s) => s.run.id),
+    ).catch((err) => this.#d.emit('error', err as Error))
+  }
+}
