@@ -268,7 +268,7 @@ function resolveRetry(
   base: { attempts: number; backoff: Backoff },
   over: RetryParsed | undefined,
 ): { attempts: number; backoff: Backoff } {
-  if (!over) return base
+  if (!over) return { attempts: base.attempts, backoff: base.backoff }
   return {
     attempts: over.attempts ?? base.attempts,
     backoff: {

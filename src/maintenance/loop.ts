@@ -16,7 +16,8 @@ export interface MaintenanceDeps {
 }
 
 /**
- * The periodic chores: the stalled-run sweep (every half lease) and retention. Every
+ * The periodic chores: the stalled-run sweep (every half lease) and retention (every
+ * `retentionMs`); the loop wakes for the more frequent of the two. Every
  * process runs this loop; the chores table lets one of them do each pass.
  */
 export class Maintenance {
@@ -26,7 +27,7 @@ export class Maintenance {
   constructor(private readonly d: MaintenanceDeps) {}
 
   start(): void {
-    const every = Math.max(50, Math.floor(this.d.leaseMs / 2))
+    const every = Math.max(50, Math.min(Math.floor(this.d.leaseMs / 2), this.d.retentionMs))
     this.#timer ??= setInterval(() => void this.tick(), every)
     this.#timer.unref()
     void this.tick()

@@ -95,12 +95,20 @@ export async function insertRuns(
       store,
       q,
       job,
-      runs.filter((r) => r.key !== null && stillMissing.includes(r.key)),
+      stillMissing.map((k) => runs.find((r) => r.key === k) as NewRun),
     )
     for (const [i, k] of stillMissing.entries()) byKey.set(k, again[i] as Enqueued)
   }
+  // a key given twice in one call creates at most one run: later uses see it as existing
+  const claimed = new Set<string>()
   let u = 0
-  return runs.map((r) =>
-    r.key === null ? { id: unkeyed[u++] as string, created: true } : (byKey.get(r.key) as Enqueued),
-  )
+  return runs.map((r) => {
+    if (r.key === null) return { id: unkeyed[u++] as string, created: true }
+    const found = byKey.get(r.key) as Enqueued
+    if (!found.created || !claimed.has(r.key)) {
+      claimed.add(r.key)
+      return found
+    }
+    return { id: found.id, created: false }
+  })
 }

@@ -1,0 +1,4 @@
+import { drivers } from './helpers.js'
+import { queueConformance } from './queue.conformance.js'
+
+queueConformance(drivers[0])
