@@ -1,5 +1,5 @@
 import pg from 'pg'
-import { afterAll, inject } from 'vitest'
+import { afterAll, afterEach, inject } from 'vitest'
 import { Tickwork, type TickworkOptions } from '../src/index.js'
 
 /** The test Postgres server (TEST_DATABASE_URL, or the embedded one global setup started). */

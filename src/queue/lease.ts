@@ -2,7 +2,7 @@ import { nowDate, type QueueStore } from './store.js'
 import type { Backoff } from './types.js'
 
 const renewSql = (s: string) => `
-  UPDATE ${s}.runs SET lease_until = $3 + $4 * interval '1 millisecond'
+  UPDATE ${s}.runs SET lease_until = $3::timestamptz + $4 * interval '1 millisecond'
   WHERE id = ANY($1::bigint[]) AND worker = $2 AND state = 'active'
   RETURNING id::text`
 

@@ -1,0 +1,33 @@
+import { expect, it } from 'vitest'
+import { makeTickwork, pgClient } from './helpers.js'
+
+it("enqueues inside the caller's pg transaction: rolled back, nothing; committed, the run", async () => {
+  const tw = makeTickwork()
+  const job = tw.job('email', { run: () => {} })
+  await tw.migrate()
+  const client = await pgClient()
+  await client.query('BEGIN')
+  await job.enqueue({ to: 'x' }, { tx: client })
+  await client.query('ROLLBACK')
+  expect((await tw.runs.counts()).waiting).toBe(0)
+  await client.query('BEGIN')
+  const { id } = await job.enqueue({ to: 'y' }, { tx: client })
+  expect(await tw.runs.get(id)).toBeUndefined()
+  await client.query('COMMIT')
+  expect((await tw.runs.get(id))?.payload).toEqual({ to: 'y' })
+})
+
+it("enqueues inside tickwork's own transaction, rolled back with it", async () => {
+  const tw = makeTickwork()
+  const job = tw.job('email', { run: () => {} })
+  const bulk = Array.from({ length: 3 }, (_, i) => ({ payload: i }))
+  await expect(
+    tw.transaction(async (tx) => {
+      await job.enqueueMany(bulk, { tx })
+      throw new Error('order failed')
+    }),
+  ).rejects.toThrow('order failed')
+  expect((await tw.runs.counts()).waiting).toBe(0)
+  await tw.transaction((tx) => job.enqueueMany(bulk, { tx }))
+  expect((await tw.runs.counts()).waiting).toBe(3)
+})
