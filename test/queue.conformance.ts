@@ -394,6 +394,47 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       await until(async () => (await t.runs.counts('bad')).failed === 0)
     })
 
+    it('holds a global concurrency cap above the per-process one', async () => {
+      const t = tw()
+      let running = 0
+      let peak = 0
+      const job = t.job('capped', {
+        concurrency: 5,
+        globalConcurrency: 2,
+        run: async () => {
+          peak = Math.max(peak, ++running)
+          await new Promise((r) => setTimeout(r, 30))
+          running--
+        },
+      })
+      await job.enqueueMany(Array.from({ length: 8 }, () => ({ payload: null })))
+      await t.start()
+      await until(async () => (await t.runs.counts('capped')).completed === 8)
+      expect(peak).toBe(2)
+    })
+
+    it('starts no more than rateLimit.max runs per window, on the injected clock', async () => {
+      const clock = manualClock()
+      const t = tw({ clock })
+      let started = 0
+      const job = t.job('limited', {
+        concurrency: 10,
+        rateLimit: { max: 5, per: '1s' },
+        run: () => void started++,
+      })
+      await job.enqueueMany(Array.from({ length: 12 }, () => ({ payload: null })))
+      await t.start()
+      await until(() => started === 5)
+      await new Promise((r) => setTimeout(r, 300))
+      expect(started).toBe(5)
+      clock.advance(1000)
+      await until(() => started === 10)
+      await new Promise((r) => setTimeout(r, 300))
+      expect(started).toBe(10)
+      clock.advance(1000)
+      await until(() => started === 12)
+    })
+
     it('hands running handlers the grace period on stop, then releases the rest uncounted', async () => {
       // a database that outlives the instance, so a second one can look after the stop
       const db = driver === 'pglite' ? `pglite:${mkdtempSync(join(tmpdir(), 'tw-'))}` : database()
