@@ -3,6 +3,7 @@ import { Command, Option } from 'commander'
 import { Tickwork } from '../client/tickwork.js'
 import { TickworkError } from '../errors.js'
 import { DEFAULT_DATA_DIR } from '../store/open.js'
+import { toMs } from '../util/duration.js'
 import { defineExamples } from './examples.js'
 
 const program = new Command('tickwork')
@@ -49,6 +50,7 @@ program
   .option('--examples', 'define the example jobs and enqueue a few runs of each every 5 s')
   .option('--grace <duration>', 'on stop, how long running handlers may finish', '20s')
   .action(async (o: { database?: string; schema: string; examples?: boolean; grace: string }) => {
+    const grace = toMs(o.grace, '--grace')
     const tw = new Tickwork({ database: o.database, schema: o.schema })
     tw.on('error', (err) => tw.logger.error({ err }, 'background error'))
     tw.on('run:completed', (e) =>
@@ -90,7 +92,7 @@ program
     const stop = async (signal: string) => {
       clearInterval(timer)
       tw.logger.info(`${signal}: stopping, running handlers get ${o.grace}`)
-      await tw.stop({ grace: o.grace })
+      await tw.stop({ grace })
       process.exit(0)
     }
     process.once('SIGTERM', () => void stop('SIGTERM'))
