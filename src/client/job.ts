@@ -1,7 +1,12 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { type Issue, ValidationError } from '../errors.js'
 import type { Enqueued, NewRun } from '../queue/enqueue.js'
-import { type EnqueueOptions, type ResolvedJob, resolveEnqueue } from './options.js'
+import {
+  type EnqueueOptions,
+  type ResolvedEnqueue,
+  type ResolvedJob,
+  resolveEnqueue,
+} from './options.js'
 
 /** What a job needs from its `Tickwork` to enqueue. */
 export interface JobHost {
@@ -35,12 +40,15 @@ async function validatePayload(job: ResolvedJob, payload: unknown, at: string): 
 export class Job<P = unknown> {
   /** the job's name */
   readonly name: string
+  // most runs come with no options: resolve the job's defaults once, not per run
+  readonly #defaults: ResolvedEnqueue
 
   constructor(
     private readonly def: ResolvedJob,
     private readonly host: JobHost,
   ) {
     this.name = def.name
+    this.#defaults = resolveEnqueue(def, {})
   }
 
   /**

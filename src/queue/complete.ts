@@ -32,7 +32,7 @@ export async function completeRuns(
   worker: string,
   done: Completion[],
 ): Promise<Set<string>> {
-  const { rows } = await store.db.prepared<{ id: string }>(
+  const { rows } = await store.db.relaxed<{ id: string }>(
     `tw_complete_${store.schema}`,
     completeSql(store.s),
     [

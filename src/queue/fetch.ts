@@ -93,6 +93,6 @@ export async function fetchRuns(
   const params = [want.map((w) => w.job), want.map((w) => w.n), nowDate(store), worker, leaseMs]
   const { rows } = q
     ? await q.query<FetchRow>(fetchSql(store.s), params)
-    : await store.db.prepared<FetchRow>(`tw_fetch_${store.schema}`, fetchSql(store.s), params)
+    : await store.db.relaxed<FetchRow>(`tw_fetch_${store.schema}`, fetchSql(store.s), params)
   return rows.map(toActive)
 }

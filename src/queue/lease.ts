@@ -16,12 +16,11 @@ export async function renewLeases(
   ids: string[],
   leaseMs: number,
 ): Promise<Set<string>> {
-  const { rows } = await store.db.query<{ id: string }>(renewSql(store.s), [
-    ids,
-    worker,
-    nowDate(store),
-    leaseMs,
-  ])
+  const { rows } = await store.db.relaxed<{ id: string }>(
+    `tw_renew_${store.schema}`,
+    renewSql(store.s),
+    [ids, worker, nowDate(store), leaseMs],
+  )
   return new Set(rows.map((r) => r.id))
 }
 

@@ -29,6 +29,14 @@ export interface Db extends Queryable {
    */
   // biome-ignore lint/suspicious/noExplicitAny: rows are typed by each caller
   prepared<R = any>(name: string, text: string, params: unknown[]): Promise<{ rows: R[] }>
+  /**
+   * Runs a worker's bookkeeping statement (claim, complete, lease renewal): prepared,
+   * and committed without waiting for the WAL flush. Losing such a commit in a database
+   * crash makes a run execute again, never disappear, which at-least-once allows.
+   * Never for anything that creates a run.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: rows are typed by each caller
+  relaxed<R = any>(name: string, text: string, params: unknown[]): Promise<{ rows: R[] }>
   /** Runs `fn` in a transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>
   /**

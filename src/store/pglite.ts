@@ -13,6 +13,7 @@ export async function pgliteDb(dataDir: string): Promise<Db> {
     driver: 'pglite',
     query: (text, params) => db.query(text, params as unknown[]),
     prepared: (_name, text, params) => db.query(text, params),
+    relaxed: (_name, text, params) => db.query(text, params),
     transaction: (fn) =>
       db.transaction((t) => {
         const tx: Tx = {
