@@ -394,6 +394,20 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       await until(async () => (await t.runs.counts('bad')).failed === 0)
     })
 
+    it('applies default retention to runs of jobs this process does not define', async () => {
+      const clock = manualClock()
+      const t = tw({ clock, maintenanceInterval: 50 })
+      t.job('here', { run: () => {} })
+      const ghost = await t.enqueue('elsewhere', { a: 1 })
+      await t.runs.cancel(ghost.id)
+      await t.start()
+      clock.advance(6 * 86_400_000)
+      await new Promise((r) => setTimeout(r, 300))
+      expect((await t.runs.get(ghost.id))?.state).toBe('cancelled')
+      clock.advance(2 * 86_400_000)
+      await until(async () => (await t.runs.get(ghost.id)) === undefined)
+    })
+
     it('holds a global concurrency cap above the per-process one', async () => {
       const t = tw()
       let running = 0
