@@ -28,9 +28,9 @@ const HELP = `usage: node bench/queue.mjs [options]
   --chunk N           split the bulk enqueue into calls of N jobs (default: one call)
   --no-history        skip the 1M-row history phase (also BENCH_HISTORY=0)
   --history-rows N    history rows to seed (default 1000000)
-  --history-job NAME  job the seeded rows belong to (default 'archived-report', a job this
-                      process does not define, so retention keeps them by age: 24 h)
-  --only LIST         comma list of: tickwork,graphile,pgboss,bullmq,embedded,history
+  --history-job NAME  job the seeded rows belong to (default 'archived-report', defined
+                      with keep { completed: { age: '30d' } }, so retention leaves them)
+  --only LIST         comma list of: tickwork,tickwork500,graphile,pgboss,bullmq,embedded,history
   --json FILE         also write every run's raw numbers to FILE
   --timeout S         per-phase timeout in seconds (default 300)
   --quiet-wait S      before each library, wait up to S seconds for other processes
@@ -80,6 +80,14 @@ if (!existsSync(here('../dist/index.js')))
 const HISTORY_JOB = args['history-job']
 const ENTRIES = [
   { key: 'tickwork', peer: 'tickwork', label: 'tickwork', options: {} },
+  // the peers fetch 500 at a time (graphile-worker's local queue, pg-boss's batchSize);
+  // tickwork's fetch batch is the job's free concurrency, so this row matches them
+  {
+    key: 'tickwork500',
+    peer: 'tickwork',
+    label: 'tickwork, concurrency 500',
+    options: { concurrency: 500, schema: 'tickwork_bench_500' },
+  },
   { key: 'graphile', peer: 'graphile', label: 'graphile-worker 0.18', options: {} },
   { key: 'pgboss', peer: 'pgboss', label: 'pg-boss 12', options: {} },
   { key: 'bullmq', peer: 'bullmq', label: 'BullMQ 6 (Postgres)', options: {} },
@@ -93,7 +101,7 @@ const ENTRIES = [
     key: 'history',
     peer: 'tickwork',
     label: `tickwork +${Number(args['history-rows']).toLocaleString('en-US')} history`,
-    options: { schema: 'tickwork_bench_history' },
+    options: { schema: 'tickwork_bench_history', historyJob: args['history-job'] },
     historyRows: int('history-rows'),
   },
 ]
@@ -103,6 +111,7 @@ const selected = ENTRIES.filter(
 )
 const SCHEMAS = [
   'tickwork_bench',
+  'tickwork_bench_500',
   'tickwork_bench_history',
   'graphile_bench',
   'pgboss_bench',
@@ -250,7 +259,7 @@ console.log(
     ],
     selected.map((e) => {
       const x = m[e.key]
-      const peer = !['tickwork', 'embedded', 'history'].includes(e.key)
+      const peer = !['tickwork', 'tickwork500', 'embedded', 'history'].includes(e.key)
       return [
         e.label + (x.ok < x.n ? ` (${x.n - x.ok} failed)` : ''),
         fmtInt(x.enqueue),
@@ -304,6 +313,14 @@ const verdict = (name, ok, detail) =>
 if (tw && m.graphile) {
   const r = ratio(tw.drain, m.graphile.drain)
   verdict('drain ≥ 1.25× graphile-worker', r === undefined ? undefined : r >= 1.25, fmtRatio(r))
+}
+if (m.tickwork500 && m.graphile) {
+  const r = ratio(m.tickwork500.drain, m.graphile.drain)
+  verdict(
+    'drain ≥ 1.25× graphile-worker, both fetching 500 at a time',
+    r === undefined ? undefined : r >= 1.25,
+    fmtRatio(r),
+  )
 }
 if (tw) {
   verdict(

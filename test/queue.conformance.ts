@@ -49,6 +49,27 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       expect(run?.finishedAt?.getTime()).toBeGreaterThanOrEqual(run?.startedAt?.getTime() ?? 0)
     })
 
+    it('keeps payloads of every JSON kind as given', async () => {
+      const t = tw()
+      const job = t.job('echo', { run: () => {} })
+      const payloads = [
+        null,
+        0,
+        -1.5,
+        'text with \'quotes\' and "doubles" and \\ and é ✓',
+        [],
+        [1, [2, null]],
+        { a: { b: [true, false] } },
+        {},
+      ]
+      const ids = await job.enqueueMany(payloads.map((payload) => ({ payload })))
+      const single = await job.enqueue(null)
+      const got = await Promise.all(
+        [...ids, single].map(async ({ id }) => (await t.runs.get(id))?.payload),
+      )
+      expect(got).toEqual([...payloads, null])
+    })
+
     it('refuses a payload its schema rejects, naming each field, and writes nothing', async () => {
       const t = tw()
       const job = t.job('mail', {

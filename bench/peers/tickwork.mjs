@@ -21,6 +21,7 @@ export function createAdapter({
   embedded = false,
   concurrency = 100,
   schema = 'tickwork_bench',
+  historyJob,
 } = {}) {
   const database = embedded ? 'memory://' : DATABASE_URL
   let tw
@@ -30,6 +31,11 @@ export function createAdapter({
   const make = () => {
     tw = new Tickwork({ database, schema, logger: false })
     job = tw.job(JOB, { concurrency, run: ({ payload }) => handle(payload) })
+    // the seeded history belongs to a job this app keeps a month of, as an app that
+    // wants its reports' history would; retention then leaves those rows alone
+    if (historyJob && historyJob !== JOB) {
+      tw.job(historyJob, { keep: { completed: { age: '30d' } }, run: () => {} })
+    }
     tw.on('error', (err) => console.error(`[tickwork] ${err?.stack ?? err}`))
   }
 

@@ -22,41 +22,29 @@ export interface Enqueued {
   created: boolean
 }
 
-// One statement for any number of runs: arrays bound as parameters and unnested, so
-// 10,000 runs cost one round trip and one plan. Times travel as epoch milliseconds:
-// serialising 20,000 Dates cost more than the insert's own index work (measured). Runs whose key a live run holds are
+// One statement for any number of runs: the batch travels as one JSON document that
+// the server unpacks into rows, so 20,000 runs cost one round trip, one plan and one
+// JSON.stringify (ten bound arrays measured 235 ms for 20,000 runs, this 226 ms; of
+// that the server spends about 100 ms inserting). Runs whose key a live run holds are
 // skipped by the unique index and looked up afterwards. The notification rides in the
 // same statement, so inside a caller's transaction it is delivered at their commit.
 const insertSql = (s: string) => `
   WITH ins AS (
     INSERT INTO ${s}.runs (job, payload, run_at, priority, key, source, max_attempts, backoff,
                            timeout_ms, dead_letter, created_at)
-    SELECT $1, r.payload, to_timestamp(r.run_at / 1000.0), r.priority, r.key, r.source, r.max_attempts, r.backoff,
-           r.timeout_ms, r.dead_letter, $11
-    FROM unnest($2::jsonb[], $3::float8[], $4::int[], $5::text[], $6::text[], $7::int[],
-                $8::jsonb[], $9::int[], $10::text[])
-         WITH ORDINALITY
-         AS r(payload, run_at, priority, key, source, max_attempts, backoff, timeout_ms, dead_letter, ord)
+    SELECT $1, COALESCE(r.p, 'null'), to_timestamp(r.t / 1000.0), r.pr, r.k, r.s, r.m, r.b, r.o, r.d, $3
+    FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
+           AS (p jsonb, t float8, pr int, k text, s text, m int, b jsonb, o int, d text))
+         WITH ORDINALITY AS r(p, t, pr, k, s, m, b, o, d, ord)
     ORDER BY r.ord
     ON CONFLICT (job, key) WHERE key IS NOT NULL DO NOTHING
     RETURNING id, key
   )
-  SELECT id::text, key, CASE WHEN $13 THEN (SELECT pg_notify($12, $1)) END AS n
+  SELECT id::text, key, CASE WHEN $5 THEN (SELECT pg_notify($4, $1)) END AS n
   FROM ins`
 
 const existingSql = (s: string) => `
   SELECT id::text, key FROM ${s}.runs WHERE job = $1 AND key = ANY($2::text[])`
-
-// Runs enqueued with the job's defaults share one backoff object: serialise it once.
-const backoffStrings = new WeakMap<Backoff, string>()
-function backoffJson(b: Backoff): string {
-  let json = backoffStrings.get(b)
-  if (json === undefined) {
-    json = JSON.stringify(b)
-    backoffStrings.set(b, json)
-  }
-  return json
-}
 
 // Ids are drawn in the order given (the ordinality); RETURNING lists rows in the order
 // they were inserted, which is that order in practice. Checked here, sorted only if not.
@@ -81,17 +69,20 @@ export async function insertRuns(
   runs: NewRun[],
 ): Promise<Enqueued[]> {
   if (runs.length === 0) return []
+  const batch = runs.map((r) => ({
+    p: r.payload ?? null,
+    t: r.runAt.getTime(),
+    pr: r.priority,
+    k: r.key,
+    s: r.source,
+    m: r.maxAttempts,
+    b: r.backoff,
+    o: r.timeoutMs,
+    d: r.deadLetter,
+  }))
   const params = [
     job,
-    runs.map((r) => JSON.stringify(r.payload ?? null)),
-    runs.map((r) => r.runAt.getTime()),
-    runs.map((r) => r.priority),
-    runs.map((r) => r.key),
-    runs.map((r) => r.source),
-    runs.map((r) => r.maxAttempts),
-    runs.map((r) => backoffJson(r.backoff)),
-    runs.map((r) => r.timeoutMs),
-    runs.map((r) => r.deadLetter),
+    JSON.stringify(batch),
     new Date(store.clock.now()),
     runsChannel(store.schema),
     runs.some((r) => r.runAt.getTime() <= store.clock.now()),
