@@ -258,6 +258,20 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       expect((await t.runs.get(id))?.state).toBe('failed')
     })
 
+    it('keeps a run that outlives its lease, by renewing it', async () => {
+      const t = tw({ leaseTime: '300ms' })
+      const stalled: string[] = []
+      t.on('run:stalled', (e) => stalled.push(e.id))
+      const job = t.job('long', {
+        run: () => new Promise((r) => setTimeout(() => r('done'), 1200)),
+      })
+      await t.start()
+      const { id } = await job.enqueue(null)
+      await until(async () => (await t.runs.get(id))?.state === 'completed')
+      expect(stalled).toEqual([])
+      expect(await t.runs.get(id)).toMatchObject({ attempt: 1, errors: [], result: 'done' })
+    })
+
     it('cancels waiting and active runs; an active handler sees its signal abort', async () => {
       const t = tw({ leaseTime: '300ms' })
       let aborted: unknown

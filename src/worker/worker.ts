@@ -77,6 +77,10 @@ export class Worker {
   #poll: NodeJS.Timeout | undefined
   #unlisten: Array<() => Promise<void>> = []
   #idle: Array<() => void> = []
+  /** runs a fetch brought back after stop began: handed back with the rest */
+  #late: string[] = []
+  /** failure writes under way, which stop() waits for */
+  readonly #failing = new Set<Promise<void>>()
 
   constructor(deps: WorkerDeps) {
     this.#d = deps
@@ -164,7 +168,7 @@ export class Worker {
   #execute(run: ActiveRun): void {
     const job = this.#d.jobs.get(run.job) as ResolvedJob
     if (this.#stopping) {
-      void releaseRuns(this.#d.store, this.#d.workerId, [run.id])
+      this.#late.push(run.id)
       return
     }
     const slot: Slot = {
@@ -233,7 +237,10 @@ export class Worker {
 
   #settle(slot: Slot, err: unknown): void {
     if (!this.#free(slot)) return
-    void this.#fail(slot, err).catch((e) => this.#d.emit('error', e as Error))
+    const write: Promise<void> = this.#fail(slot, err)
+      .catch((e) => this.#d.emit('error', e as Error))
+      .finally(() => this.#failing.delete(write))
+    this.#failing.add(write)
   }
 
   async #fail(slot: Slot, err: unknown): Promise<void> {
@@ -303,11 +310,11 @@ export class Worker {
       this.#free(slot)
     }
     await this.#completer.drain()
+    await Promise.all(this.#failing)
     this.#lease.stop()
-    await releaseRuns(
-      this.#d.store,
-      this.#d.workerId,
-      left.map((s) => s.run.id),
-    ).catch((err) => this.#d.emit('error', err as Error))
+    await releaseRuns(this.#d.store, this.#d.workerId, [
+      ...left.map((s) => s.run.id),
+      ...this.#late,
+    ]).catch((err) => this.#d.emit('error', err as Error))
   }
 }
