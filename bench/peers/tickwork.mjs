@@ -92,7 +92,10 @@ export function createAdapter({
           [historyJob, rows],
         )
         await c.query(`SELECT setval(pg_get_serial_sequence($1, 'id'), $2)`, [`${s}.runs`, rows])
-        await c.query(`ANALYZE ${s}.run_history`)
+        // a history that grew over months has been vacuumed and checkpointed; without
+        // this, autovacuum and the checkpoint of the fresh bulk load run during the drain
+        await c.query(`VACUUM (ANALYZE) ${s}.run_history`)
+        await c.query('CHECKPOINT')
       })
     },
 
