@@ -11,12 +11,21 @@ export class Completer<T extends Completion> {
   #buffer: T[] = []
   #flushing: Promise<void> | undefined
   #scheduled = false
+  #retryMs = 0
+  #closing = false
 
+  /**
+   * `onError` hears of each failed write; the batch is kept and written again, with a
+   * growing pause, while the worker goes on renewing those runs' leases. Only once
+   * closing does a failed write give its batch up to `onAbandon`: those runs' leases
+   * then lapse and they run again elsewhere, which at-least-once allows.
+   */
   constructor(
     private readonly store: QueueStore,
     private readonly worker: string,
     private readonly onWritten: (done: T[], written: Set<string>) => void,
-    private readonly onError: (err: Error, lost: T[]) => void,
+    private readonly onError: (err: Error) => void,
+    private readonly onAbandon: (lost: T[]) => void,
   ) {}
 
   add(done: T): void {
@@ -42,14 +51,23 @@ export class Completer<T extends Completion> {
       const batch = this.#buffer.splice(0, 1000)
       try {
         this.onWritten(batch, await completeRuns(this.store, this.worker, batch))
+        this.#retryMs = 0
       } catch (err) {
-        this.onError(err as Error, batch)
+        this.onError(err as Error)
+        this.#buffer.unshift(...batch)
+        if (this.#closing) {
+          this.onAbandon(this.#buffer.splice(0))
+          return
+        }
+        this.#retryMs = Math.min(5000, this.#retryMs ? this.#retryMs * 2 : 100)
+        await new Promise((r) => setTimeout(r, this.#retryMs))
       }
     }
   }
 
-  /** Writes whatever is buffered; resolves once written. */
+  /** Writes whatever is buffered, trying once more after a failure; resolves when done. */
   async drain(): Promise<void> {
+    this.#closing = true
     while (this.#flushing || this.#buffer.length > 0) await this.#flush()
   }
 }

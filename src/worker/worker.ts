@@ -67,6 +67,8 @@ class RunLostError extends TickworkError {
 export class Worker {
   readonly #d: WorkerDeps
   readonly #slots = new Map<string, Slot>()
+  /** runs this worker holds: running, or finished with their outcome not yet written */
+  readonly #held = new Set<string>()
   readonly #busy = new Map<string, number>()
   readonly #completer: Completer<Done>
   readonly #lease: LeaseKeeper
@@ -89,12 +91,15 @@ export class Worker {
       deps.workerId,
       (batch, written) => this.#completed(batch, written),
       (err) => deps.emit('error', err),
+      (lost) => {
+        for (const c of lost) this.#held.delete(c.id)
+      },
     )
     this.#lease = new LeaseKeeper(
       deps.store,
       deps.workerId,
       deps.leaseMs,
-      () => [...this.#slots.keys()],
+      () => [...this.#held],
       (ids) => {
         for (const id of ids)
           this.#abort(
@@ -179,6 +184,7 @@ export class Worker {
       done: false,
     }
     this.#slots.set(run.id, slot)
+    this.#held.add(run.id)
     this.#busy.set(job.name, (this.#busy.get(job.name) ?? 0) + 1)
     if (run.timeoutMs !== null) {
       slot.timer = setTimeout(() => {
@@ -239,7 +245,10 @@ export class Worker {
     if (!this.#free(slot)) return
     const write: Promise<void> = this.#fail(slot, err)
       .catch((e) => this.#d.emit('error', e as Error))
-      .finally(() => this.#failing.delete(write))
+      .finally(() => {
+        this.#failing.delete(write)
+        this.#held.delete(slot.run.id)
+      })
     this.#failing.add(write)
   }
 
@@ -265,6 +274,7 @@ export class Worker {
 
   #completed(batch: Done[], written: Set<string>): void {
     for (const c of batch) {
+      this.#held.delete(c.id)
       if (!written.has(c.id)) continue
       this.#d.emit('run:completed', {
         id: c.id,
@@ -277,6 +287,7 @@ export class Worker {
   }
 
   #abort(id: string, reason: Error): void {
+    this.#held.delete(id)
     const slot = this.#slots.get(id)
     if (!slot) return
     slot.controller.abort(reason)
