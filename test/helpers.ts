@@ -22,8 +22,16 @@ export const drivers = [
   { driver: 'pglite', database: () => 'memory://' },
 ] as const
 
-/** A Tickwork on its own fresh schema, quiet, stopped after the file. */
-export function makeTickwork(options: TickworkOptions = {}): Tickwork {
+const backgroundErrors: Error[] = []
+
+/**
+ * A Tickwork on its own fresh schema, quiet, stopped after the file. A background
+ * `error` it emits fails the test, unless `allowErrors` says the test provokes them.
+ */
+export function makeTickwork(
+  options: TickworkOptions = {},
+  { allowErrors = false } = {},
+): Tickwork {
   const tw = new Tickwork({
     database: databaseUrl(),
     schema: freshSchema(),
@@ -31,9 +39,18 @@ export function makeTickwork(options: TickworkOptions = {}): Tickwork {
     pollInterval: 100,
     ...options,
   })
+  tw.on('error', (err) => {
+    if (!allowErrors) backgroundErrors.push(err)
+  })
   instances.push(tw)
   return tw
 }
+
+afterEach(() => {
+  const errors = backgroundErrors.splice(0)
+  if (errors.length > 0)
+    throw new Error(`background errors: ${errors.map((e) => e.message).join('; ')}`)
+})
 
 /** A settable clock, starting now. */
 export function manualClock(start = Date.now()) {

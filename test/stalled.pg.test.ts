@@ -9,7 +9,12 @@ it('takes back a run whose lease lapsed, counts the attempt, and aborts the old 
   const workerClock = manualClock()
   const worker = makeTickwork({ schema, clock: workerClock, leaseTime: '1s' })
   let signal: AbortSignal | undefined
-  const job = worker.job('hang', { run: (ctx) => new Promise(() => void (signal = ctx.signal)) })
+  const job = worker.job('hang', {
+    run: (ctx) => {
+      signal = ctx.signal
+      return new Promise(() => {})
+    },
+  })
   await worker.start({ maintenance: false })
   const { id } = await job.enqueue(null)
   await until(() => signal !== undefined)

@@ -83,11 +83,10 @@ export class Job<P = unknown> {
     const runs: NewRun[] = []
     for (const [i, item] of items.entries()) {
       const at = many ? `[${i}]` : ''
-      const o = resolveEnqueue(
-        this.def,
-        { ...item.options, tx },
-        many ? `${at}.options` : 'options',
-      )
+      const o =
+        item.options === undefined && tx === undefined
+          ? this.#defaults
+          : resolveEnqueue(this.def, { ...item.options, tx }, many ? `${at}.options` : 'options')
       const payload = await validatePayload(
         this.def,
         item.payload,
