@@ -14,29 +14,37 @@ async function maxOverlap(table: string, start: string, end: string): Promise<nu
   return rows[0]?.n ?? 0
 }
 
-it('globalConcurrency 2 holds across 3 processes of concurrency 5', async () => {
-  const RUNS = 20
-  const jobOptions = { concurrency: 5, globalConcurrency: 2 }
+/**
+ * Runs `runs` runs of a job with `jobOptions` across 3 worker processes, waits until
+ * all completed, stops the processes, and checks each ran exactly once.
+ */
+async function drainAcrossThree(runs: number, jobOptions: object, handler?: string) {
   const { schema, tw, job } = await setup(db, jobOptions)
   const workers = await startWorkers(3, {
     schema,
     jobOptions,
     options: { leaseTime: '10s', pollInterval: 50, poolSize: 4 },
-    handler: 'sleep:100',
+    ...(handler ? { handler } : {}),
   })
-  await job.enqueueMany(Array.from({ length: RUNS }, (_, i) => ({ payload: i })))
+  await job.enqueueMany(Array.from({ length: runs }, (_, i) => ({ payload: i })))
   await eventually(
     'all runs completed',
-    async () => (await tw.runs.counts()).completed === RUNS,
+    async () => (await tw.runs.counts()).completed === runs,
     20_000,
     async () => ({ counts: await tw.runs.counts(), children: outputs(workers) }),
   )
   await stopAll(workers)
-
-  expect(await tw.runs.counts()).toMatchObject({ completed: RUNS, waiting: 0, active: 0 })
+  expect(await tw.runs.counts()).toMatchObject({ completed: runs, waiting: 0, active: 0 })
   const done = await executions(db, schema)
-  expect(done).toHaveLength(RUNS)
-  expect(new Set(done.map((e) => e.run_id)).size).toBe(RUNS)
+  expect(done).toHaveLength(runs)
+  expect(new Set(done.map((e) => e.run_id)).size).toBe(runs)
+  return { schema, done }
+}
+
+it('globalConcurrency 2 holds across 3 processes of concurrency 5', async () => {
+  const RUNS = 20
+  const jobOptions = { concurrency: 5, globalConcurrency: 2 }
+  const { schema, done } = await drainAcrossThree(RUNS, jobOptions, 'sleep:100')
   expect(done.every((e) => e.ended_at !== null)).toBe(true)
   // Which processes ran the runs is not asserted: the process whose run just finished
   // often takes the next at once, so one process may run them all. The contention is
@@ -68,25 +76,7 @@ function windows(starts: number[], perMs: number): number[][] {
 it('rateLimit 10 per second holds across 3 processes: 40 runs take 4 windows', async () => {
   const RUNS = 40
   const jobOptions = { concurrency: 5, rateLimit: { max: 10, per: '1s' } }
-  const { schema, tw, job } = await setup(db, jobOptions)
-  const workers = await startWorkers(3, {
-    schema,
-    jobOptions,
-    options: { leaseTime: '10s', pollInterval: 50, poolSize: 4 },
-  })
-  await job.enqueueMany(Array.from({ length: RUNS }, (_, i) => ({ payload: i })))
-  await eventually(
-    'all runs completed',
-    async () => (await tw.runs.counts()).completed === RUNS,
-    20_000,
-    async () => ({ counts: await tw.runs.counts(), children: outputs(workers) }),
-  )
-  await stopAll(workers)
-
-  expect(await tw.runs.counts()).toMatchObject({ completed: RUNS, waiting: 0, active: 0 })
-  const done = await executions(db, schema)
-  expect(done).toHaveLength(RUNS)
-  expect(new Set(done.map((e) => e.run_id)).size).toBe(RUNS)
+  const { schema } = await drainAcrossThree(RUNS, jobOptions)
 
   // the times the limiter let each run start (the claim, stamped in the same transaction
   // that counted the window), from the history; a handler's own start lags its claim by
