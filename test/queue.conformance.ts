@@ -111,13 +111,34 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
         'rateLimit.per',
       ])
       expect(bad(() => t.job('bad name!', { run: () => {} }))).toEqual(['name'])
-      expect(bad(() => t.job('e', { run: () => {}, colour: 'red' } as never))).toEqual([''])
+      expect(bad(() => t.job('e', { run: () => {}, colour: 'red' } as never))).toEqual(['colour'])
+      expect(bad(() => t.job('f', { run: () => {}, priority: 2 ** 40 }))).toEqual(['priority'])
+      expect(bad(() => t.job('g', { run: () => {}, timeout: 0 }))).toEqual(['timeout'])
       const job = t.job('ok', { run: () => {} })
       const err = await rejection(job.enqueue(null, { delay: 'later' }))
       expect((err as ValidationError).issues[0]?.path).toBe('options.delay')
       const both = await rejection(job.enqueue(null, { delay: '1s', runAt: new Date() }))
       expect((both as ValidationError).issues[0]?.path).toBe('options.delay')
       expect((await t.runs.counts()).waiting).toBe(0)
+    })
+
+    it('refuses payloads JSON cannot store, and fails a run whose result it cannot store', async () => {
+      const t = tw()
+      const failed: string[] = []
+      t.on('run:failed', (e) => failed.push(e.error.name))
+      const job = t.job('odd', { retry: { attempts: 3 }, run: () => ({ big: 10n }) })
+      const cyclic: Record<string, unknown> = {}
+      cyclic.self = cyclic
+      const err = await rejection(job.enqueueMany([{ payload: 1 }, { payload: cyclic }]))
+      expect((err as ValidationError).issues[0]?.path).toBe('[1].payload')
+      expect(await rejection(job.enqueue({ n: 1n }))).toBeInstanceOf(ValidationError)
+      expect(await rejection(job.enqueue('nul \u0000 inside'))).toBeInstanceOf(ValidationError)
+      expect((await t.runs.counts()).waiting).toBe(0)
+      await t.start()
+      const ok = await job.enqueue(null)
+      await until(() => failed.length === 1)
+      expect(failed).toEqual(['PermanentError'])
+      expect((await t.runs.get(ok.id))?.attempt).toBe(1)
     })
 
     it('returns the live run for an idempotency key, and frees the key once it ends', async () => {

@@ -3,6 +3,7 @@ import { Command, Option } from 'commander'
 import { Tickwork } from '../client/tickwork.js'
 import { TickworkError } from '../errors.js'
 import { DEFAULT_DATA_DIR } from '../store/open.js'
+import { DEFAULT_SCHEMA } from '../store/schema.js'
 import { toMs } from '../util/duration.js'
 import { defineExamples } from './examples.js'
 
@@ -13,12 +14,12 @@ const program = new Command('tickwork')
 const databaseOption = () =>
   new Option(
     '-d, --database <url>',
-    `postgres:// URL; default: the embedded store in ${DEFAULT_DATA_DIR}`,
+    `postgres:// URL, or pglite:<folder> / memory:// for the embedded store; default: embedded in ${DEFAULT_DATA_DIR}`,
   ).env('DATABASE_URL')
 const schemaOption = () =>
   new Option('-s, --schema <name>', 'schema of the tables')
     .env('TICKWORK_SCHEMA')
-    .default('tickwork')
+    .default(DEFAULT_SCHEMA)
 
 program
   .command('migrate')
@@ -44,10 +45,12 @@ program
 
 program
   .command('start')
-  .description('run the worker and maintenance until SIGTERM or SIGINT')
+  .description(
+    'run the worker and maintenance until SIGTERM or SIGINT (for now with --examples only: without it, exits with code 2)',
+  )
   .addOption(databaseOption())
   .addOption(schemaOption())
-  .option('--examples', 'define the example jobs and enqueue a few runs of each every 5 s')
+  .option('--examples', 'define the example jobs and enqueue one run of each every 5 s')
   .option('--grace <duration>', 'on stop, how long running handlers may finish', '20s')
   .action(async (o: { database?: string; schema: string; examples?: boolean; grace: string }) => {
     const grace = toMs(o.grace, '--grace')

@@ -83,6 +83,11 @@ export class Job<P = unknown> {
     const runs: NewRun[] = []
     for (const [i, item] of items.entries()) {
       const at = many ? `[${i}]` : ''
+      if (typeof item !== 'object' || item === null) {
+        throw new ValidationError('invalid items', [
+          { path: at, message: 'expected { payload, options? }' },
+        ])
+      }
       const o =
         item.options === undefined && tx === undefined
           ? this.#defaults

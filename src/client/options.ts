@@ -5,6 +5,7 @@ import { type Issue, ValidationError } from '../errors.js'
 import type { Retention } from '../maintenance/retention.js'
 import type { Backoff } from '../queue/types.js'
 import type { Queryable } from '../store/db.js'
+import { DEFAULT_SCHEMA } from '../store/schema.js'
 import type { Clock } from '../util/clock.js'
 import { type Duration, toMs } from '../util/duration.js'
 import type { RunContext } from '../worker/context.js'
@@ -21,7 +22,14 @@ const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   }
 })
 
-const positiveInt = z.number().int().min(1)
+// Postgres int columns hold these: past 2^31 - 1 the insert itself would fail
+const INT_MAX = 2 ** 31 - 1
+const positiveInt = z.number().int().min(1).max(INT_MAX)
+const priority = z.number().int().min(-INT_MAX).max(INT_MAX)
+const positiveDuration = duration.refine(
+  (ms) => ms > 0 && ms <= INT_MAX,
+  'must be above 0 and at most 24 days',
+)
 
 const retrySchema = z
   .object({
@@ -60,15 +68,12 @@ const jobSchema = z
   .object({
     run: fn,
     payload: standardSchema.optional(),
-    priority: z.number().int().optional(),
+    priority: priority.optional(),
     retry: retrySchema.optional(),
-    timeout: duration.optional(),
+    timeout: positiveDuration.optional(),
     concurrency: positiveInt.max(10_000).optional(),
     globalConcurrency: positiveInt.optional(),
-    rateLimit: z
-      .object({ max: positiveInt, per: duration.refine((ms) => ms > 0, 'must be above 0') })
-      .strict()
-      .optional(),
+    rateLimit: z.object({ max: positiveInt, per: positiveDuration }).strict().optional(),
     keep: z
       .object({
         completed: z.union([z.literal(false), keepRule]),
@@ -85,15 +90,16 @@ const jobSchema = z
 
 const enqueueSchema = z
   .object({
-    runAt: z.coerce
-      .date()
-      .refine((d) => !Number.isNaN(d.getTime()), 'expected a date')
+    runAt: z
+      .union([z.date(), z.string()], 'expected a Date or an ISO date string')
+      .transform((v) => new Date(v))
+      .refine((d) => !Number.isNaN(d.getTime()), 'expected a valid date')
       .optional(),
-    delay: duration.optional(),
-    priority: z.number().int().optional(),
+    delay: duration.refine((ms) => ms <= 100 * 365 * 86_400_000, 'at most 100 years').optional(),
+    priority: priority.optional(),
     key: z.string().min(1).max(512).optional(),
     retry: retrySchema.optional(),
-    timeout: duration.optional(),
+    timeout: positiveDuration.optional(),
     deadLetter: jobName.optional(),
     tx: z
       .custom<Queryable>(
@@ -125,9 +131,9 @@ const tickworkSchema = z
       ])
       .optional(),
     migrate: z.boolean().optional(),
-    pollInterval: duration.optional(),
+    pollInterval: duration.refine((ms) => ms >= 10, 'must be at least 10 ms').optional(),
     leaseTime: duration.refine((ms) => ms >= 100, 'must be at least 100 ms').optional(),
-    maintenanceInterval: duration.optional(),
+    maintenanceInterval: duration.refine((ms) => ms >= 10, 'must be at least 10 ms').optional(),
     poolSize: positiveInt.max(1000).optional(),
     workerId: z.string().min(1).optional(),
   })
@@ -141,10 +147,13 @@ function parse<T extends z.ZodType>(
 ): z.output<T> {
   const result = schema.safeParse(value)
   if (result.success) return result.data
-  const issues: Issue[] = result.error.issues.map((i) => ({
-    path: [prefix, ...i.path.map(String)].filter(Boolean).join('.'),
-    message: i.message,
-  }))
+  // an unknown option is named by its own path, not its parent's
+  const issues: Issue[] = result.error.issues.flatMap((i) =>
+    (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k]) : [i.path]).map((path) => ({
+      path: [prefix, ...path.map(String)].filter(Boolean).join('.'),
+      message: i.code === 'unrecognized_keys' ? 'unknown option' : i.message,
+    })),
+  )
   throw new ValidationError(`invalid ${what}`, issues)
 }
 
@@ -373,7 +382,7 @@ export function resolveTickwork(options: TickworkOptions): ResolvedTickwork {
   const o = parse(tickworkSchema, options, 'tickwork options')
   return {
     database: o.database,
-    schema: o.schema ?? 'tickwork',
+    schema: o.schema ?? DEFAULT_SCHEMA,
     clock: o.clock,
     logger: o.logger,
     migrate: o.migrate ?? true,

@@ -130,12 +130,26 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
         `cannot start: already ${this.#phase === 'started' ? 'started' : 'stopped'}`,
       )
     this.#phase = 'started'
-    const store = await this.#open()
-    for (const { def } of this.#jobs.values()) {
-      if (def.shared) await saveLimits(store, def.name, def.shared)
+    let store: QueueStore
+    try {
+      store = await this.#open()
+      for (const { def } of this.#jobs.values()) {
+        if (def.shared) await saveLimits(store, def.name, def.shared)
+      }
+    } catch (err) {
+      // nothing runs yet: a start that failed (database down) may be tried again
+      if (this.#phase === 'started') this.#phase = 'new'
+      throw err
     }
     const deadLetterRun = (job: string) => this.#deadLetterRun(job)
-    const emit: Emit = (event, data) => this.emit(event, data)
+    // a listener that throws must not break the worker's bookkeeping around the emit
+    const emit: Emit = (event, data) => {
+      try {
+        this.emit(event, data)
+      } catch (err) {
+        process.emitWarning(err as Error, 'TickworkListenerWarning')
+      }
+    }
     if (options.worker !== false && this.#jobs.size > 0) {
       this.#worker = new Worker({
         store,
@@ -170,7 +184,12 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
    * uncounted. Then closes the database. Idempotent; no run is lost.
    */
   stop(options: { grace?: Duration } = {}): Promise<void> {
-    const graceMs = toMs(options.grace ?? '20s', 'grace')
+    let graceMs: number
+    try {
+      graceMs = toMs(options.grace ?? '20s', 'grace')
+    } catch (err) {
+      return Promise.reject(err)
+    }
     this.#stopped ??= (async () => {
       this.#phase = 'stopping'
       await this.#worker?.stop(graceMs)

@@ -5,7 +5,8 @@ import { nowDate, type QueueStore } from './store.js'
 export interface Completion {
   id: string
   attempt: number
-  result: unknown
+  /** the result as JSON text, or null */
+  result: string | null
   /** false for a job kept with `completed: false`: the row is deleted, not filed */
   keep: boolean
 }
@@ -38,7 +39,7 @@ export async function completeRuns(
     [
       done.map((d) => d.id),
       done.map((d) => d.attempt),
-      done.map((d) => (d.result === undefined ? null : JSON.stringify(d.result))),
+      done.map((d) => d.result),
       worker,
       nowDate(store),
       done.map((d) => d.keep),

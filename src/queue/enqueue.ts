@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors.js'
 import type { Queryable } from '../store/db.js'
 import { type QueueStore, runsChannel } from './store.js'
 import type { Backoff, RunSource } from './types.js'
@@ -46,6 +47,30 @@ const insertSql = (s: string) => `
 const existingSql = (s: string) => `
   SELECT id::text, key FROM ${s}.runs WHERE job = $1 AND key = ANY($2::text[])`
 
+/**
+ * The batch as JSON text. A payload JSON cannot carry (a BigInt, a cycle) or jsonb
+ * refuses (a NUL character) is a `ValidationError` naming its index; nothing is written.
+ */
+function batchJson(batch: Array<{ p: unknown }>): string {
+  const storable = (v: unknown) => {
+    try {
+      const json = JSON.stringify(v)
+      return json === undefined || !json.includes('\\u0000') ? json : undefined
+    } catch {
+      return undefined
+    }
+  }
+  const all = storable(batch)
+  if (all !== undefined) return all
+  const i = batch.findIndex((b) => storable(b.p) === undefined)
+  throw new ValidationError('invalid payload', [
+    {
+      path: batch.length > 1 ? `[${i}].payload` : 'payload',
+      message: 'cannot be stored as JSON (a BigInt, a cycle or a NUL character)',
+    },
+  ])
+}
+
 // Ids are drawn in the order given (the ordinality); RETURNING lists rows in the order
 // they were inserted, which is that order in practice. Checked here, sorted only if not.
 function inIdOrder(rows: Array<{ id: string }>): void {
@@ -82,7 +107,7 @@ export async function insertRuns(
   }))
   const params = [
     job,
-    JSON.stringify(batch),
+    batchJson(batch),
     new Date(store.clock.now()),
     runsChannel(store.schema),
     runs.some((r) => r.runAt.getTime() <= store.clock.now()),

@@ -1,18 +1,8 @@
 /** Where a run came from. */
-export type RunSource =
-  | 'api'
-  | 'schedule'
-  | 'manual'
-  | 'trigger'
-  | 'backfill'
-  | 'retry'
-  | 'dead-letter'
+export type RunSource = 'api' | 'schedule' | 'manual' | 'trigger' | 'backfill' | 'dead-letter'
 
 /** A run's state. `delayed` is waiting with a start time in the future (retry backoff included). */
 export type RunState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'cancelled'
-
-/** The states a run can end in. */
-export const FINAL_STATES = ['completed', 'failed', 'cancelled'] as const
 
 /** One failed attempt, as kept on the run. */
 export interface AttemptError {

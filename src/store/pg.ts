@@ -107,12 +107,16 @@ export function pgDb(options: PgDbOptions): Db {
         }
         const result = await fn(tx)
         await client.query('COMMIT')
+        client.release()
         return result
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {})
+        // a connection whose ROLLBACK fails too (the server went away) is not pooled again
+        const broken = await client.query('ROLLBACK').then(
+          () => undefined,
+          (e: Error) => e,
+        )
+        client.release(broken)
         throw err
-      } finally {
-        client.release()
       }
     },
     async listen(channel, onNotify, onReconnect) {

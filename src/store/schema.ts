@@ -8,11 +8,13 @@ export const DEFAULT_SCHEMA = 'tickwork'
  * identifier ever spliced into a statement; every value is a bound parameter.
  */
 export function ident(name: string): string {
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(name)) {
+  // lower case and short: the notification channels are named after the schema, and a
+  // channel is folded to lower case by PGlite's LISTEN and cut at 63 bytes by Postgres
+  if (!/^[a-z_][a-z0-9_]{0,49}$/.test(name)) {
     throw new ValidationError('invalid schema', [
       {
         path: 'schema',
-        message: `expected letters, digits and _ (at most 63), got ${JSON.stringify(name)}`,
+        message: `expected lower-case letters, digits and _ (at most 50), got ${JSON.stringify(name)}`,
       },
     ])
   }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino'
 import type { ResolvedJob } from '../client/options.js'
-import { TickworkError, TimeoutError } from '../errors.js'
+import { PermanentError, TickworkError, TimeoutError } from '../errors.js'
 import { backoffDelay } from '../queue/backoff.js'
 import type { Completion } from '../queue/complete.js'
 import type { NewRun } from '../queue/enqueue.js'
@@ -39,8 +39,26 @@ interface Slot {
   timer?: NodeJS.Timeout
 }
 
+/**
+ * The stored form of a handler's result, or the error that fails the attempt when it
+ * has none: serialised here, so one bad result cannot sink a whole batch's write.
+ */
+function toJson(value: unknown): string | null | Error {
+  if (value === undefined) return null
+  try {
+    const json = JSON.stringify(value)
+    if (json === undefined) return null
+    // Postgres's jsonb refuses the NUL character
+    if (!json.includes('\\u0000')) return json
+  } catch {}
+  return new PermanentError(
+    'the handler returned a result that cannot be stored as JSON (a BigInt, a cycle or a NUL character)',
+  )
+}
+
 /** A completion, with what its event reports. */
 interface Done extends Completion {
+  value: unknown
   job: string
   durationMs: number
 }
@@ -215,11 +233,17 @@ export class Worker {
     }
     result.then(
       (value) => {
+        const result = toJson(value)
+        if (result instanceof Error) {
+          this.#settle(slot, result)
+          return
+        }
         if (!this.#free(slot)) return
         this.#completer.add({
           id: run.id,
           attempt: run.attempt,
-          result: value,
+          result,
+          value,
           keep: job.keepCompleted,
           job: run.job,
           durationMs: performance.now() - slot.started,
@@ -243,13 +267,28 @@ export class Worker {
 
   #settle(slot: Slot, err: unknown): void {
     if (!this.#free(slot)) return
-    const write: Promise<void> = this.#fail(slot, err)
-      .catch((e) => this.#d.emit('error', e as Error))
-      .finally(() => {
-        this.#failing.delete(write)
-        this.#held.delete(slot.run.id)
-      })
+    const write: Promise<void> = this.#failUntilWritten(slot, err).finally(() => {
+      this.#failing.delete(write)
+      this.#held.delete(slot.run.id)
+    })
     this.#failing.add(write)
+  }
+
+  /**
+   * Writes a failed attempt, again and again with a growing pause while the database
+   * refuses, holding the run's lease meanwhile; once stopping, one try is all.
+   */
+  async #failUntilWritten(slot: Slot, err: unknown): Promise<void> {
+    for (let pause = 100; ; pause = Math.min(pause * 2, 5000)) {
+      try {
+        await this.#fail(slot, err)
+        return
+      } catch (e) {
+        this.#d.emit('error', e as Error)
+        if (this.#stopping) return
+        await new Promise((r) => setTimeout(r, pause))
+      }
+    }
   }
 
   async #fail(slot: Slot, err: unknown): Promise<void> {
@@ -280,7 +319,7 @@ export class Worker {
         id: c.id,
         job: c.job,
         attempt: c.attempt,
-        result: c.result,
+        result: c.value,
         durationMs: c.durationMs,
       })
     }
@@ -303,8 +342,11 @@ export class Worker {
     if (this.#stopping) return
     this.#stopping = true
     clearInterval(this.#poll)
-    await Promise.allSettled(this.#unlisten.map((u) => u()))
     await this.#fetching
+    // runs a fetch brought back as stop began go back at once, not after the grace
+    await releaseRuns(this.#d.store, this.#d.workerId, this.#late.splice(0)).catch((err) =>
+      this.#d.emit('error', err as Error),
+    )
     if (this.#slots.size > 0) {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([
@@ -327,5 +369,7 @@ export class Worker {
       ...left.map((s) => s.run.id),
       ...this.#late,
     ]).catch((err) => this.#d.emit('error', err as Error))
+    // cancels go on reaching handlers through the grace period; only now stop listening
+    await Promise.allSettled(this.#unlisten.map((u) => u()))
   }
 }
