@@ -1,6 +1,5 @@
 export type { StandardSchemaV1 } from '@standard-schema/spec'
-export type { EnqueueItem } from './client/job.js'
-export { Job } from './client/job.js'
+export type { EnqueueItem, Job } from './client/job.js'
 export type {
   EnqueueOptions,
   JobOptions,
@@ -8,7 +7,7 @@ export type {
   RetryOptions,
   TickworkOptions,
 } from './client/options.js'
-export { Runs } from './client/runs.js'
+export type { Runs } from './client/runs.js'
 export type { StartOptions } from './client/tickwork.js'
 export { Tickwork } from './client/tickwork.js'
 export type { Issue } from './errors.js'
@@ -24,7 +23,7 @@ export {
 } from './errors.js'
 export type { Enqueued } from './queue/enqueue.js'
 export type { AttemptError, Run, RunCounts, RunSource, RunState } from './queue/types.js'
-export type { Db, Queryable, Tx } from './store/db.js'
+export type { Queryable, Tx } from './store/db.js'
 export type { Clock } from './util/clock.js'
 export type { Duration } from './util/duration.js'
 export type { RunContext, RunInfo } from './worker/context.js'
