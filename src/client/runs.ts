@@ -9,7 +9,10 @@ import type { Run, RunCounts, RunState } from '../queue/types.js'
 const runId = z
   .string()
   .regex(/^\d{1,19}$/, 'expected a run id (digits)')
-  .refine((id) => !/^\d+$/.test(id) || BigInt(id) <= 9_223_372_036_854_775_807n, 'expected a run id (digits)')
+  .refine(
+    (id) => !/^\d+$/.test(id) || BigInt(id) <= 9_223_372_036_854_775_807n,
+    'expected a run id (digits)',
+  )
 
 function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const r = schema.safeParse(value)
