@@ -394,6 +394,19 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       expect(await rejection(t.runs.retry(ids[0] as string))).toBeInstanceOf(ConflictError)
     })
 
+    it('leaves a failed run failed when a live run now holds its key', async () => {
+      const t = tw()
+      const job = t.job('k', { retry: { attempts: 1 }, run: () => Promise.reject(new Error('x')) })
+      await t.start()
+      const first = await job.enqueue(1, { key: 'order-7' })
+      await until(async () => (await t.runs.get(first.id))?.state === 'failed')
+      const live = await job.enqueue(2, { key: 'order-7', delay: '1h' })
+      expect(live.created).toBe(true)
+      expect(await rejection(t.runs.retry(first.id))).toBeInstanceOf(ConflictError)
+      expect(await t.runs.retryFailed({ job: 'k' })).toEqual([])
+      expect((await t.runs.get(first.id))?.state).toBe('failed')
+    })
+
     it('lists runs newest first with keyset paging, and counts them by state', async () => {
       const t = tw()
       const job = t.job('page', { run: () => {} })

@@ -12,21 +12,22 @@ export interface RetryFilter {
 
 // Failed runs go back to the live table under their own id, with their attempts
 // reset and their errors kept. A run whose idempotency key a live run holds now stays
-// failed: two live runs under one key is what the key forbids.
+// failed: two live runs under one key is what the key forbids. The insert skips those
+// (ON CONFLICT), and only what it inserted leaves the history, so an enqueue racing
+// the retry with the same key costs that one run its retry, not the whole batch.
 const retrySql = (s: string) => `
-  WITH done AS (
-    DELETE FROM ${s}.run_history h
-    WHERE h.state = 'failed' AND h.id = ANY($1::bigint[])
-      AND (h.key IS NULL OR NOT EXISTS (
-        SELECT 1 FROM ${s}.runs r WHERE r.job = h.job AND r.key = h.key))
-    RETURNING h.*
+  WITH failed AS (
+    SELECT * FROM ${s}.run_history WHERE state = 'failed' AND id = ANY($1::bigint[])
   ), back AS (
     INSERT INTO ${s}.runs (id, job, payload, state, priority, run_at, key, source, attempt,
       max_attempts, backoff, timeout_ms, dead_letter, progress, errors, created_at)
     SELECT id, job, payload, 'waiting', priority, $2, key, source, 0, max_attempts, backoff,
       timeout_ms, dead_letter, NULL, errors, created_at
-    FROM done
+    FROM failed
+    ON CONFLICT DO NOTHING
     RETURNING id, job
+  ), gone AS (
+    DELETE FROM ${s}.run_history h USING back WHERE h.id = back.id
   )
   SELECT id::text, (SELECT pg_notify($3, job) FROM back LIMIT 1) AS n FROM back`
 
