@@ -37,6 +37,8 @@ export function makeTickwork(
     schema: freshSchema(),
     logger: false,
     pollInterval: 100,
+    // two files run at once against one server: keep each instance's connections few
+    poolSize: 4,
     ...options,
   })
   tw.on('error', (err) => {
@@ -46,7 +48,9 @@ export function makeTickwork(
   return tw
 }
 
-afterEach(() => {
+afterEach(async () => {
+  // each test's instances close with it, so their connections do not pile up per file
+  await Promise.allSettled(instances.splice(0).map((tw) => tw.stop({ grace: 0 })))
   const errors = backgroundErrors.splice(0)
   if (errors.length > 0)
     throw new Error(`background errors: ${errors.map((e) => e.message).join('; ')}`)
