@@ -89,6 +89,10 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
         ]),
       )
       expect((many as ValidationError).issues[0]?.path).toBe('[1].payload.n')
+      // by name, a job defined here is checked the same way
+      expect(await rejection(t.enqueue('mail', { to: 'nope', n: 1 }))).toBeInstanceOf(
+        ValidationError,
+      )
       expect((await t.runs.counts()).waiting).toBe(0)
     })
 

@@ -44,7 +44,8 @@ export class Job<P = unknown> {
   readonly #defaults: ResolvedEnqueue
 
   constructor(
-    private readonly def: ResolvedJob,
+    /** @internal the validated definition (the dead-letter path reads its options) */
+    readonly def: ResolvedJob,
     private readonly host: JobHost,
   ) {
     this.name = def.name

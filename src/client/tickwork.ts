@@ -60,6 +60,12 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   #worker: Worker | undefined
   #maintenance: Maintenance | undefined
   #phase: 'new' | 'started' | 'stopping' = 'new'
+  /** jobs enqueued or dead-lettered here by name but defined elsewhere: defaults, resolved once */
+  readonly #elsewhere = new Map<string, Job<unknown>>()
+  readonly #host = {
+    now: () => this.#now(),
+    insert: (job: string, runs: NewRun[], tx: EnqueueOptions['tx']) => this.#insert(job, runs, tx),
+  }
   #stopped: Promise<void> | undefined
 
   /** Throws `ValidationError` naming each bad option. Opens nothing yet. */
@@ -84,10 +90,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     if (this.#jobs.has(name))
       throw new ConflictError(`job '${name}' is already defined`, { job: name })
     const def = resolveJob(name, options as JobOptions<never, unknown>)
-    const job = new Job<P>(def, {
-      now: () => this.#now(),
-      insert: (j, runs, tx) => this.#insert(j, runs, tx),
-    })
+    const job = new Job<P>(def, this.#host)
     this.#jobs.set(name, { def, job: job as Job<never> })
     return job
   }
@@ -98,14 +101,19 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
    * `job.enqueue` does.
    */
   async enqueue(name: string, payload?: unknown, options?: EnqueueOptions): Promise<Enqueued> {
+    return this.#job(name).enqueue(payload, options)
+  }
+
+  /** The job by name: defined here, or else one with default options (no payload check). */
+  #job(name: string): Job<unknown> {
     const known = this.#jobs.get(name)?.job
-    const job =
-      known ??
-      new Job<unknown>(resolveJob(name, { run: () => {} }), {
-        now: () => this.#now(),
-        insert: (j, runs, tx) => this.#insert(j, runs, tx),
-      })
-    return (job as Job<unknown>).enqueue(payload, options)
+    if (known) return known as Job<unknown>
+    let job = this.#elsewhere.get(name)
+    if (!job) {
+      job = new Job<unknown>(resolveJob(name, { run: () => {} }), this.#host)
+      this.#elsewhere.set(name, job)
+    }
+    return job
   }
 
   /** Runs `fn` in a tickwork transaction; pass the handle as `tx` to enqueue inside it. */
@@ -242,7 +250,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   }
 
   #deadLetterRun(job: string): Omit<NewRun, 'payload'> {
-    const def = this.#jobs.get(job)?.def ?? resolveJob(job, { run: () => {} })
+    const def = this.#job(job).def
     return {
       runAt: new Date(this.#now()),
       priority: def.priority,
