@@ -22,6 +22,19 @@ async function inFlight(schema: string, child: Child) {
   return rows[0] as { active: number; started: number }
 }
 
+/** Waits until `n` runs are active and `child` has started all `n` handlers. */
+async function untilInFlight(schema: string, child: Child, n: number, what: string) {
+  await eventually(
+    what,
+    async () => {
+      const now = await inFlight(schema, child)
+      return now.active === n && now.started === n
+    },
+    10_000,
+    async () => ({ now: await inFlight(schema, child), children: outputs([child]) }),
+  )
+}
+
 it('a worker killed with SIGKILL loses no run: lease expiry brings its runs back, the attempt counted', async () => {
   const jobOptions = { concurrency: 5, retry: { attempts: 3, delay: '100ms' } }
   const options = { leaseTime: '1s', pollInterval: 100 }
@@ -34,14 +47,11 @@ it('a worker killed with SIGKILL loses no run: lease expiry brings its runs back
   })) as [Child]
   const runs = await job.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ payload: i })))
 
-  await eventually(
+  await untilInFlight(
+    schema,
+    doomed,
+    5,
     'five runs active in the first process, their handlers started',
-    async () => {
-      const now = await inFlight(schema, doomed)
-      return now.active === 5 && now.started === 5
-    },
-    10_000,
-    async () => ({ now: await inFlight(schema, doomed), children: outputs([doomed]) }),
   )
   doomed.kill('SIGKILL')
   expect(await doomed.exitWithin(5_000)).toEqual({ code: null, signal: 'SIGKILL' })
@@ -108,15 +118,7 @@ it('SIGTERM lets the runs in flight finish, takes no new one, and exits 0', asyn
     handler: 'sleep:500',
   })) as [Child]
   const runs = await job.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ payload: i })))
-  await eventually(
-    'three runs in flight',
-    async () => {
-      const now = await inFlight(schema, worker)
-      return now.active === 3 && now.started === 3
-    },
-    10_000,
-    async () => ({ now: await inFlight(schema, worker), children: outputs([worker]) }),
-  )
+  await untilInFlight(schema, worker, 3, 'three runs in flight')
   const { rows } = await db.query<{ t: Date }>('SELECT clock_timestamp() AS t')
   const signalled = rows[0]?.t as Date
   worker.kill('SIGTERM')
@@ -163,15 +165,7 @@ it('past the grace, a handler deaf to its signal has its run handed back uncount
     grace: '200ms',
   })) as [Child]
   const { id } = await job.enqueue(null)
-  await eventually(
-    'the run in flight',
-    async () => {
-      const now = await inFlight(schema, stubborn)
-      return now.active === 1 && now.started === 1
-    },
-    10_000,
-    async () => ({ now: await inFlight(schema, stubborn), children: outputs([stubborn]) }),
-  )
+  await untilInFlight(schema, stubborn, 1, 'the run in flight')
   const signalled = Date.now()
   stubborn.kill('SIGTERM')
   // the grace is 200 ms: far sooner than the handler's 10 s
