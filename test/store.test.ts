@@ -77,6 +77,17 @@ describe.each(drivers)('store on $driver', ({ database }) => {
   })
 })
 
+describe('start', () => {
+  it('can be tried again after the database refused it', async () => {
+    const tw = new Tickwork({ database: 'postgres://postgres@127.0.0.1:1/none', logger: false })
+    const first = await tw.start().catch((e: unknown) => e)
+    expect((first as { code?: string }).code).toBe('ECONNREFUSED')
+    const second = await tw.start().catch((e: unknown) => e)
+    expect((second as { code?: string }).code).toBe('ECONNREFUSED')
+    await tw.stop()
+  })
+})
+
 describe('openDb', () => {
   it('names the setting when the database string is not understood', async () => {
     await expect(openDb('mysql://x')).rejects.toThrow(/database: expected a postgres:\/\/ URL/)
