@@ -24,8 +24,12 @@ function issuePath(path: StandardSchemaV1.Issue['path']): string {
   return (path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.')
 }
 
-/** Validates a payload against the job's schema; returns the schema's output. */
-async function validatePayload(job: ResolvedJob, payload: unknown, at: string): Promise<unknown> {
+/** Validates a payload against the job's schema; returns the schema's output. Throws `ValidationError` naming each path. */
+export async function validatePayload(
+  job: ResolvedJob,
+  payload: unknown,
+  at: string,
+): Promise<unknown> {
   if (!job.payload) return payload
   const result = await job.payload['~standard'].validate(payload)
   if (!result.issues) return result.value

@@ -4,11 +4,15 @@ import { z } from 'zod'
 import { type Issue, ValidationError } from '../errors.js'
 import type { Retention } from '../maintenance/retention.js'
 import type { Backoff } from '../queue/types.js'
+import { type CronSchedule, compileCron } from '../schedule/cron.js'
+import type { Overlap, SchedulePolicy } from '../schedule/fire.js'
+import type { CatchUp } from '../schedule/plan.js'
 import type { Queryable } from '../store/db.js'
 import { DEFAULT_SCHEMA } from '../store/schema.js'
 import type { Clock } from '../util/clock.js'
 import { type Duration, toMs } from '../util/duration.js'
 import type { RunContext } from '../worker/context.js'
+import { dateSchema } from './inputs.js'
 
 const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
   try {
@@ -64,6 +68,34 @@ const standardSchema = z.custom<StandardSchemaV1>(
   'expected a Standard Schema (zod, valibot, arktype…)',
 )
 
+const instant = dateSchema
+
+const scheduleObject = z
+  .object({
+    cron: z.string(),
+    timezone: z.string().optional(),
+    overlap: z.enum(['skip', 'queue', 'allow', 'cancel-previous']).optional(),
+    catchUp: z.enum(['latest', 'all', 'none']).optional(),
+    catchUpWindow: positiveDuration.optional(),
+    startingDeadline: positiveDuration.optional(),
+    jitter: duration.refine((ms) => ms <= INT_MAX, 'at most 24 days').optional(),
+  })
+  .strict()
+
+const scheduleSchema = z.union([
+  z.string().transform((cron): z.output<typeof scheduleObject> => ({ cron })),
+  scheduleObject,
+])
+
+const windowSchema = z
+  .object({
+    lookback: duration.refine((ms) => ms <= 100 * 365 * 86_400_000, 'at most 100 years'),
+    maxSpan: duration.refine((ms) => ms > 0, 'must be above 0'),
+    start: instant,
+  })
+  .partial()
+  .strict()
+
 const jobSchema = z
   .object({
     run: fn,
@@ -85,16 +117,18 @@ const jobSchema = z
       .optional(),
     deadLetter: jobName.optional(),
     isRetryable: fn.optional(),
+    schedule: scheduleSchema.optional(),
+    window: windowSchema.optional(),
   })
   .strict()
+  .refine((o) => !o.window || typeof o.schedule !== 'object' || o.schedule.overlap !== 'allow', {
+    message: "a windowed job runs one window at a time: use 'skip', 'queue' or 'cancel-previous'",
+    path: ['schedule', 'overlap'],
+  })
 
 const enqueueSchema = z
   .object({
-    runAt: z
-      .union([z.date(), z.string()], 'expected a Date or an ISO date string')
-      .transform((v) => new Date(v))
-      .refine((d) => !Number.isNaN(d.getTime()), 'expected a valid date')
-      .optional(),
+    runAt: instant.optional(),
     delay: duration.refine((ms) => ms <= 100 * 365 * 86_400_000, 'at most 100 years').optional(),
     priority: priority.optional(),
     key: z.string().min(1).max(512).optional(),
@@ -139,7 +173,8 @@ const tickworkSchema = z
   })
   .strict()
 
-function parse<T extends z.ZodType>(
+/** Parses `value` with `schema`; throws `ValidationError` naming each bad field under `prefix`. */
+export function parse<T extends z.ZodType>(
   schema: T,
   value: unknown,
   what: string,
@@ -201,11 +236,50 @@ export interface JobOptions<P = unknown, R = unknown> {
   keep?: KeepOptions
   /** a job to enqueue with the payload and error when a run fails for good */
   deadLetter?: string
+  /** run on a cron schedule: an expression (UTC), or the expression with its options */
+  schedule?: string | ScheduleOptions
+  /** process time windows incrementally: the handler gets `window: { from, to }` */
+  window?: WindowOptions
   /**
    * Decides whether an error may be retried. Without it, `TypeError`, `SyntaxError`
    * and `ValidationError` fail the run at once; `PermanentError` always does.
    */
   isRetryable?(err: unknown): boolean
+}
+
+/** When a job runs on its own, and what happens to ticks that cannot run as planned. */
+export interface ScheduleOptions {
+  /** 5 fields, 6 with seconds first, or a nickname such as '@daily' */
+  cron: string
+  /** an IANA time zone; default 'UTC' */
+  timezone?: string
+  /**
+   * a tick while the previous run (from the schedule or a trigger) is unfinished:
+   * 'skip' it (default; recorded as skipped), 'queue' it (one kept pending until the
+   * previous ends), 'allow' it to run alongside, or 'cancel-previous'
+   */
+  overlap?: Overlap
+  /**
+   * ticks missed while no scheduler ran: 'latest' runs the most recent (default), 'all'
+   * runs every one within `catchUpWindow`, 'none' runs none
+   */
+  catchUp?: CatchUp
+  /** with catchUp 'all': how far back missed ticks still run; default '1d' */
+  catchUpWindow?: Duration
+  /** a tick that cannot start within this after its time is recorded as missed */
+  startingDeadline?: Duration
+  /** start each scheduled run up to this much after its tick, at random; default 0 */
+  jitter?: Duration
+}
+
+/** Incremental processing: each run gets the span since the last successful one. */
+export interface WindowOptions {
+  /** `to` is the tick time minus this, so late-arriving data is not cut off; default 0 */
+  lookback?: Duration
+  /** a longer gap is split into consecutive windows of at most this, oldest first */
+  maxSpan?: Duration
+  /** where the first run starts; default its own `to` (the first run processes nothing) */
+  start?: Date | string
 }
 
 /** Options of one enqueue; they override the job's. */
@@ -263,6 +337,20 @@ export interface ResolvedJob {
   keepCompleted: boolean
   deadLetter: string | null
   isRetryable: ((err: unknown) => boolean) | undefined
+  schedule: ResolvedSchedule | null
+  window: ResolvedWindow | null
+}
+
+/** A job's schedule, validated and compiled. */
+export interface ResolvedSchedule extends SchedulePolicy {
+  cron: CronSchedule
+}
+
+/** A job's window options, in ms. */
+export interface ResolvedWindow {
+  lookbackMs: number
+  maxSpanMs: number | null
+  start: Date | null
 }
 
 export const DEFAULT_KEEP: Retention = {
@@ -327,6 +415,23 @@ export function resolveJob(name: string, options: JobOptions<never, unknown>): R
     keepCompleted: completed !== false,
     deadLetter: o.deadLetter ?? null,
     isRetryable: o.isRetryable as ResolvedJob['isRetryable'],
+    schedule: o.schedule
+      ? {
+          cron: compileCron(o.schedule.cron, o.schedule.timezone ?? 'UTC'),
+          overlap: o.schedule.overlap ?? 'skip',
+          catchUp: o.schedule.catchUp ?? 'latest',
+          catchUpWindowMs: o.schedule.catchUpWindow ?? 86_400_000,
+          startingDeadlineMs: o.schedule.startingDeadline ?? null,
+          jitterMs: o.schedule.jitter ?? 0,
+        }
+      : null,
+    window: o.window
+      ? {
+          lookbackMs: o.window.lookback ?? 0,
+          maxSpanMs: o.window.maxSpan ?? null,
+          start: o.window.start ?? null,
+        }
+      : null,
   }
 }
 

@@ -1,11 +1,37 @@
 import { hostname } from 'node:os'
 import { type Logger, pino } from 'pino'
-import { ConflictError, SchemaVersionError, StateError } from '../errors.js'
+import {
+  type BackfillStatus,
+  backfillStatus,
+  cancelBackfill,
+  countTicks,
+  createBackfill,
+  runningBackfills,
+} from '../backfill/backfill.js'
+import { topUpBackfill } from '../backfill/topup.js'
+import {
+  ConflictError,
+  NotFoundError,
+  SchemaVersionError,
+  StateError,
+  ValidationError,
+} from '../errors.js'
 import { Maintenance } from '../maintenance/loop.js'
 import type { Retention } from '../maintenance/retention.js'
 import { type Enqueued, insertRuns, type NewRun } from '../queue/enqueue.js'
 import { saveLimits } from '../queue/limits.js'
 import type { QueueStore } from '../queue/store.js'
+import {
+  declareSchedules,
+  getSchedule,
+  pauseSchedule,
+  resumeSchedule,
+  type ScheduleInfo,
+} from '../schedule/control.js'
+import { type CronSchedule, compileCron } from '../schedule/cron.js'
+import { liveRuns, runFor } from '../schedule/fire.js'
+import { Scheduler } from '../schedule/scheduler.js'
+import { type AuditEntry, readAudit } from '../store/audit.js'
 import type { Db, Tx } from '../store/db.js'
 import { latestVersion, migrate, schemaVersion } from '../store/migrate.js'
 import { openDb } from '../store/open.js'
@@ -14,13 +40,19 @@ import { systemClock } from '../util/clock.js'
 import type { Duration } from '../util/duration.js'
 import { toMs } from '../util/duration.js'
 import { TypedEmitter } from '../util/emitter.js'
+import { lockWindows } from '../window/lock.js'
+import { getWatermark, setWatermark } from '../window/watermark.js'
 import type { Emit, TickworkEvents } from '../worker/events.js'
 import { Worker } from '../worker/worker.js'
-import { Job } from './job.js'
+import { Backfill } from './backfill.js'
+import { backfillSchema, dateSchema } from './inputs.js'
+import { Items } from './items.js'
+import { Job, validatePayload } from './job.js'
 import {
   DEFAULT_KEEP,
   type EnqueueOptions,
   type JobOptions,
+  parse,
   type ResolvedJob,
   type ResolvedTickwork,
   resolveJob,
@@ -28,6 +60,7 @@ import {
   type TickworkOptions,
 } from './options.js'
 import { Runs } from './runs.js'
+import { Schedules } from './schedules.js'
 
 /** What `start()` runs in this process; each part defaults to on. */
 export interface StartOptions {
@@ -35,6 +68,8 @@ export interface StartOptions {
   worker?: boolean
   /** take part in the stalled-run sweep and retention */
   maintenance?: boolean
+  /** handle the schedule ticks (and backfills) of the jobs defined here */
+  scheduler?: boolean
 }
 
 /**
@@ -51,6 +86,23 @@ export interface StartOptions {
 export class Tickwork extends TypedEmitter<TickworkEvents> {
   /** inspect, retry and cancel runs */
   readonly runs: Runs
+  /** read and change schedules at runtime */
+  readonly schedules: Schedules
+  /** the item log: per-item outcomes of runs */
+  readonly items: Items
+  /** where each windowed job's processing has reached */
+  readonly watermark = {
+    /** The job's watermark: the start of its next window; null before its first run. */
+    get: async (job: string): Promise<Date | null> => getWatermark(await this.#open(), job),
+    /**
+     * Moves the job's watermark: its next window starts at `value`. Audited with the
+     * value it replaced. Throws `ValidationError` for a bad date.
+     */
+    set: async (job: string, value: Date | string): Promise<void> => {
+      const at = parse(dateSchema, value, 'watermark', 'value')
+      await setWatermark(await this.#open(), job, at)
+    },
+  }
   /** the logger handlers' `log` is a child of */
   readonly logger: Logger
   readonly #o: ResolvedTickwork
@@ -58,6 +110,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   readonly #workerId: string
   #store: Promise<QueueStore> | undefined
   #worker: Worker | undefined
+  #scheduler: Scheduler | undefined
   #maintenance: Maintenance | undefined
   #phase: 'new' | 'started' | 'stopping' = 'new'
   /** jobs enqueued or dead-lettered here by name but defined elsewhere: defaults, resolved once */
@@ -79,6 +132,11 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     this.#workerId =
       this.#o.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`
     this.runs = new Runs(() => this.#open())
+    this.schedules = new Schedules(
+      () => this.#open(),
+      (job) => this.#jobs.get(job)?.def,
+    )
+    this.items = new Items(() => this.#open())
   }
 
   /**
@@ -116,6 +174,97 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     return job
   }
 
+  /**
+   * Runs a job now (source 'manual'), whatever its schedule; a windowed job's run gets
+   * the window from its watermark to now minus lookback. Throws `NotFoundError` for a
+   * job not defined here, `ValidationError` for a payload its schema refuses,
+   * `ConflictError` when a windowed job already has a window run unfinished.
+   */
+  async trigger(name: string, payload?: unknown): Promise<Enqueued> {
+    const def = this.#defined(name)
+    const value = await validatePayload(def, payload, 'payload')
+    const store = await this.#open()
+    const made = await store.db.transaction(async (tx) => {
+      if (def.window) {
+        await lockWindows(tx, store, name)
+        const [live] = await liveRuns(tx, store, name)
+        if (live)
+          throw new ConflictError(`job '${name}' has a window run unfinished (run ${live})`, {
+            job: name,
+            runId: live,
+          })
+      }
+      const now = new Date(this.#now())
+      return insertRuns(store, tx, name, [await runFor(tx, store, def, 'manual', now, now, value)])
+    })
+    this.#worker?.wake()
+    return made[0] as Enqueued
+  }
+
+  /**
+   * Pauses a job's schedule: no tick is handled until `resume`, and none is caught up
+   * then; runs already enqueued go on. Audited. Throws `NotFoundError` when the job has
+   * no schedule.
+   */
+  async pause(job: string): Promise<ScheduleInfo> {
+    return pauseSchedule(await this.#open(), job)
+  }
+
+  /** Resumes a paused schedule from its next tick after now. Audited. Throws `NotFoundError`. */
+  async resume(job: string): Promise<ScheduleInfo> {
+    return resumeSchedule(await this.#open(), job)
+  }
+
+  /**
+   * Runs a job for every tick of its schedule in `[from, to)` (for a windowed job, each
+   * with the window that tick would have had), oldest first, with at most
+   * `concurrency` (default 5) unfinished at once. Ticks that already ran (by the
+   * schedule or an earlier backfill) are left alone, so repeating a backfill adds
+   * nothing. The backfill lives in the database: any process running a scheduler, or
+   * the handle's `wait()`, carries it on. Throws `NotFoundError` for a job not defined
+   * here or without a schedule, `ValidationError` for a bad range or payload.
+   */
+  async backfill(
+    name: string,
+    range: { from: Date | string; to: Date | string; concurrency?: number; payload?: unknown },
+  ): Promise<Backfill> {
+    const def = this.#defined(name)
+    const r = parse(backfillSchema, range, 'backfill')
+    if (r.to.getTime() > this.#now())
+      throw new ValidationError('invalid backfill range', [
+        { path: 'to', message: 'must not be in the future: the schedule runs those ticks' },
+      ])
+    const payload = await validatePayload(def, r.payload, 'payload')
+    const store = await this.#open()
+    const cron = await this.#cronOf(store, def)
+    const id = await createBackfill(store, {
+      job: name,
+      from: r.from,
+      to: r.to,
+      total: countTicks(cron, r.from, r.to),
+      concurrency: r.concurrency ?? 5,
+      payload,
+    })
+    await this.#topUp(id)
+    return this.#backfillHandle(id)
+  }
+
+  /** A backfill by id, to follow or cancel. Throws `NotFoundError` for an unknown id. */
+  async getBackfill(id: string): Promise<Backfill> {
+    await this.#backfillStatus(id)
+    return this.#backfillHandle(id)
+  }
+
+  /** Operators' changes (watermark set, schedule paused, resumed, changed), newest first. */
+  async audit(options: { job?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    return readAudit(
+      (await this.#open()).db,
+      ident(this.#o.schema),
+      options.job,
+      options.limit ?? 100,
+    )
+  }
+
   /** Runs `fn` in a tickwork transaction; pass the handle as `tx` to enqueue inside it. */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return (await this.#open()).db.transaction(fn)
@@ -141,9 +290,15 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     let store: QueueStore
     try {
       store = await this.#open()
-      for (const { def } of this.#jobs.values()) {
+      const defs = [...this.#jobs.values()].map((j) => j.def)
+      for (const def of defs) {
         if (def.shared) await saveLimits(store, def.name, def.shared)
       }
+      await declareSchedules(
+        store,
+        defs.flatMap((d) => (d.schedule ? [{ job: d.name, cron: d.schedule.cron }] : [])),
+        defs.filter((d) => !d.schedule).map((d) => d.name),
+      )
     } catch (err) {
       // nothing runs yet: a start that failed (database down) may be tried again
       if (this.#phase === 'started') this.#phase = 'new'
@@ -168,8 +323,20 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
         logger: this.logger,
         emit,
         deadLetterRun,
+        backfillRunEnded: () => this.#scheduler?.wake(),
       })
       await this.#worker.start()
+    }
+    if (options.scheduler !== false && this.#jobs.size > 0) {
+      this.#scheduler = new Scheduler({
+        store,
+        jobs: new Map([...this.#jobs].map(([name, j]) => [name, j.def])),
+        pollIntervalMs: this.#o.pollIntervalMs,
+        emit,
+        enqueued: () => this.#worker?.wake(),
+        extra: () => this.#topUpBackfills(store),
+      })
+      await this.#scheduler.start()
     }
     if (options.maintenance !== false) {
       this.#maintenance = new Maintenance({
@@ -200,12 +367,57 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     }
     this.#stopped ??= (async () => {
       this.#phase = 'stopping'
+      await this.#scheduler?.stop()
       await this.#worker?.stop(graceMs)
       await this.#maintenance?.stop()
       const store = await this.#store?.catch(() => undefined)
       await store?.db.close()
     })()
     return this.#stopped
+  }
+
+  #defined(name: string): ResolvedJob {
+    const def = this.#jobs.get(name)?.def
+    if (!def) throw new NotFoundError(`job '${name}' is not defined in this process`, { job: name })
+    return def
+  }
+
+  /** The job's schedule as stored (it may have changed at runtime), else as defined. */
+  async #cronOf(store: QueueStore, def: ResolvedJob): Promise<CronSchedule> {
+    const stored = await getSchedule(store, def.name).catch((err) => {
+      if (err instanceof NotFoundError) return undefined
+      throw err
+    })
+    if (stored) return compileCron(stored.cron, stored.timezone)
+    if (def.schedule) return def.schedule.cron
+    throw new NotFoundError(`job '${def.name}' has no schedule to backfill`, { job: def.name })
+  }
+
+  #backfillHandle(id: string): Backfill {
+    return new Backfill(id, {
+      status: (b) => this.#backfillStatus(b),
+      topUp: (b) => this.#topUp(b),
+      cancel: async (b) => cancelBackfill(await this.#open(), b),
+    })
+  }
+
+  async #backfillStatus(id: string): Promise<BackfillStatus> {
+    const status = /^\d{1,18}$/.test(id) ? await backfillStatus(await this.#open(), id) : undefined
+    if (!status) throw new NotFoundError(`backfill ${id} not found`, { id })
+    return status
+  }
+
+  async #topUp(id: string): Promise<void> {
+    const store = await this.#open()
+    const status = await this.#backfillStatus(id)
+    const def = this.#jobs.get(status.job)?.def
+    if (!def || status.state !== 'running') return
+    if ((await topUpBackfill(store, id, def, await this.#cronOf(store, def))) > 0)
+      this.#worker?.wake()
+  }
+
+  async #topUpBackfills(store: QueueStore): Promise<void> {
+    for (const b of await runningBackfills(store, [...this.#jobs.keys()])) await this.#topUp(b.id)
   }
 
   #now(): number {

@@ -1,5 +1,7 @@
+import { sweepItems } from '../items/query.js'
 import type { NewRun } from '../queue/enqueue.js'
 import type { QueueStore } from '../queue/store.js'
+import { sweepTicks } from '../schedule/retention.js'
 import type { Emit } from '../worker/events.js'
 import { claimChore } from './chore.js'
 import { type Retention, sweepRetention } from './retention.js'
@@ -49,6 +51,9 @@ export class Maintenance {
       }
       if (await claimChore(store, 'retention', this.d.retentionMs)) {
         await sweepRetention(store, this.d.retention(), this.d.fallback)
+        // after the runs: items live as long as their run, tick records by count
+        await sweepItems(store)
+        await sweepTicks(store)
       }
     } catch (err) {
       emit('error', err as Error)

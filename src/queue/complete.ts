@@ -1,5 +1,5 @@
 import { fileIntoHistory } from './history.js'
-import { nowDate, type QueueStore } from './store.js'
+import { nowDate, type QueueStore, runsChannel } from './store.js'
 
 /** A finished handler's outcome, waiting to be written. */
 export interface Completion {
@@ -14,6 +14,13 @@ export interface Completion {
 // Many completions in one statement: the rows leave the live table and enter the
 // history together. A row is ours only while this worker holds this attempt: a run
 // cancelled, or taken again after our lease lapsed, is left alone.
+//
+// A windowed run moves its job's watermark from its window's start to its end in the
+// same statement, only if the watermark is still at the start (an operator may have
+// moved it meanwhile): a watermark advances once per window, never past a gap. When
+// the run was the first window of a longer gap, the next window is enqueued here too,
+// so the windows of a gap run one at a time, oldest first. Backfill windows leave the
+// watermark alone.
 const completeSql = (s: string) => `
   WITH done AS (
     DELETE FROM ${s}.runs r
@@ -24,8 +31,24 @@ const completeSql = (s: string) => `
     ${fileIntoHistory(s, { state: "'completed'", result: 'result', finishedAt: '$5' })}
     WHERE keep
     RETURNING id
+  ), moved AS (
+    UPDATE ${s}.watermarks w SET value = d.window_to, updated_at = $5
+    FROM done d
+    WHERE d.window_to IS NOT NULL AND d.backfill IS NULL AND w.job = d.job
+      AND w.value = d.window_from
+    RETURNING d.id
+  ), chained AS (
+    INSERT INTO ${s}.runs (job, payload, run_at, priority, source, max_attempts, backoff,
+      timeout_ms, dead_letter, created_at, tick, window_from, window_to, window_end, backfill)
+    SELECT job, payload, $5, priority, source, max_attempts, backoff, timeout_ms, dead_letter,
+      $5, tick, window_to, LEAST(window_end, window_to + (window_to - window_from)),
+      window_end, backfill
+    FROM done
+    WHERE window_end > window_to AND (backfill IS NOT NULL OR id IN (SELECT id FROM moved))
+    RETURNING job
   )
-  SELECT id::text FROM done`
+  SELECT id::text, (SELECT count(*) FROM (SELECT pg_notify($7, job) FROM chained) n) AS n
+  FROM done`
 
 /** Writes completions; returns the ids that were still this worker's to complete. */
 export async function completeRuns(
@@ -43,6 +66,7 @@ export async function completeRuns(
       worker,
       nowDate(store),
       done.map((d) => d.keep),
+      runsChannel(store.schema),
     ],
   )
   return new Set(rows.map((r) => r.id))

@@ -14,6 +14,12 @@ export interface NewRun {
   backoff: Backoff
   timeoutMs: number | null
   deadLetter: string | null
+  /** the schedule tick this run answers */
+  tick?: Date
+  /** the window it processes; `end` is the far end of a gap split into windows */
+  window?: { from: Date; to: Date; end: Date }
+  /** the backfill it belongs to */
+  backfill?: string
 }
 
 /** What enqueue answers for each run asked for, in the same order. */
@@ -32,11 +38,15 @@ export interface Enqueued {
 const insertSql = (s: string) => `
   WITH ins AS (
     INSERT INTO ${s}.runs (job, payload, run_at, priority, key, source, max_attempts, backoff,
-                           timeout_ms, dead_letter, created_at)
-    SELECT $1, COALESCE(r.p, 'null'), to_timestamp(r.t / 1000.0), r.pr, r.k, r.s, r.m, r.b, r.o, r.d, $3
+                           timeout_ms, dead_letter, created_at, tick, window_from, window_to,
+                           window_end, backfill)
+    SELECT $1, COALESCE(r.p, 'null'), to_timestamp(r.t / 1000.0), r.pr, r.k, r.s, r.m, r.b, r.o, r.d, $3,
+           to_timestamp(r.tk / 1000.0), to_timestamp(r.wf / 1000.0), to_timestamp(r.wt / 1000.0),
+           to_timestamp(r.we / 1000.0), r.bf
     FROM ROWS FROM (jsonb_to_recordset($2::jsonb)
-           AS (p jsonb, t float8, pr int, k text, s text, m int, b jsonb, o int, d text))
-         WITH ORDINALITY AS r(p, t, pr, k, s, m, b, o, d, ord)
+           AS (p jsonb, t float8, pr int, k text, s text, m int, b jsonb, o int, d text,
+               tk float8, wf float8, wt float8, we float8, bf bigint))
+         WITH ORDINALITY AS r(p, t, pr, k, s, m, b, o, d, tk, wf, wt, we, bf, ord)
     ORDER BY r.ord
     ON CONFLICT (job, key) WHERE key IS NOT NULL DO NOTHING
     RETURNING id, key
@@ -104,6 +114,11 @@ export async function insertRuns(
     b: r.backoff,
     o: r.timeoutMs,
     d: r.deadLetter,
+    tk: r.tick?.getTime(),
+    wf: r.window?.from.getTime(),
+    wt: r.window?.to.getTime(),
+    we: r.window?.end.getTime(),
+    bf: r.backfill,
   }))
   const params = [
     job,

@@ -16,6 +16,9 @@ export interface ActiveRun {
   source: RunSource
   createdAt: Date
   runAt: Date
+  tick: Date | null
+  window: { from: Date; to: Date } | null
+  backfill: string | null
 }
 
 /** How many runs of which job a fetch may take. */
@@ -44,7 +47,8 @@ const fetchSql = (s: string) => `
       lease_until = $3 + $5 * interval '1 millisecond'
   FROM picked WHERE r.id = picked.id
   RETURNING r.id::text, r.job, r.payload, r.attempt, r.max_attempts, r.backoff, r.timeout_ms,
-            r.dead_letter, r.key, r.priority, r.source, r.created_at, r.run_at`
+            r.dead_letter, r.key, r.priority, r.source, r.created_at, r.run_at,
+            r.tick, r.window_from, r.window_to, r.backfill::text`
 
 interface FetchRow {
   id: string
@@ -60,6 +64,10 @@ interface FetchRow {
   source: RunSource
   created_at: Date
   run_at: Date
+  tick: Date | null
+  window_from: Date | null
+  window_to: Date | null
+  backfill: string | null
 }
 
 const toActive = (r: FetchRow): ActiveRun => ({
@@ -76,6 +84,9 @@ const toActive = (r: FetchRow): ActiveRun => ({
   source: r.source,
   createdAt: r.created_at,
   runAt: r.run_at,
+  tick: r.tick,
+  window: r.window_from && r.window_to ? { from: r.window_from, to: r.window_to } : null,
+  backfill: r.backfill,
 })
 
 /**

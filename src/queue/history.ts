@@ -10,9 +10,9 @@ export function fileIntoHistory(
   return `
   INSERT INTO ${s}.run_history (id, job, payload, state, priority, run_at, key, source, attempt,
     max_attempts, backoff, timeout_ms, dead_letter, progress, errors, result, created_at,
-    started_at, finished_at)
+    started_at, finished_at, tick, window_from, window_to, window_end, backfill)
   SELECT id, job, payload, ${expr.state}, priority, run_at, key, source, attempt, max_attempts,
     backoff, timeout_ms, dead_letter, progress, ${expr.errors ?? 'errors'}, ${expr.result ?? 'NULL'},
-    created_at, started_at, ${expr.finishedAt}
+    created_at, started_at, ${expr.finishedAt}, tick, window_from, window_to, window_end, backfill
   FROM done`
 }

@@ -20,9 +20,11 @@ const retrySql = (s: string) => `
     SELECT * FROM ${s}.run_history WHERE state = 'failed' AND id = ANY($1::bigint[])
   ), back AS (
     INSERT INTO ${s}.runs (id, job, payload, state, priority, run_at, key, source, attempt,
-      max_attempts, backoff, timeout_ms, dead_letter, progress, errors, created_at)
+      max_attempts, backoff, timeout_ms, dead_letter, progress, errors, created_at, tick,
+      window_from, window_to, window_end, backfill)
     SELECT id, job, payload, 'waiting', priority, $2, key, source, 0, max_attempts, backoff,
-      timeout_ms, dead_letter, NULL, errors, created_at
+      timeout_ms, dead_letter, NULL, errors, created_at, tick, window_from, window_to,
+      window_end, backfill
     FROM failed
     ON CONFLICT DO NOTHING
     RETURNING id, job

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import type { Items } from '../items/each.js'
 import type { ActiveRun } from '../queue/fetch.js'
 import type { RunSource } from '../queue/types.js'
 
@@ -13,6 +14,10 @@ export interface RunInfo {
   source: RunSource
   createdAt: Date
   runAt: Date
+  /** the schedule tick this run answers (for a backfill, the tick it stands for) */
+  tick: Date | null
+  /** the backfill it belongs to */
+  backfill: string | null
 }
 
 /** What a handler is given. */
@@ -27,6 +32,10 @@ export interface RunContext<P = unknown> {
   /** this attempt's number, 1 for the first */
   attempt: number
   run: RunInfo
+  /** a windowed job's span to process, `[from, to)`; undefined for other jobs */
+  window: { from: Date; to: Date } | undefined
+  /** per-item processing with an item log: `ctx.items.each(items, options, fn)` */
+  items: Items
 }
 
 export function runInfo(run: ActiveRun): RunInfo {
@@ -40,5 +49,7 @@ export function runInfo(run: ActiveRun): RunInfo {
     source: run.source,
     createdAt: run.createdAt,
     runAt: run.runAt,
+    tick: run.tick,
+    backfill: run.backfill,
   }
 }

@@ -10,6 +10,12 @@ export interface TickworkEvents {
   'run:retrying': { id: string; job: string; attempt: number; error: AttemptError; retryAt: Date }
   /** a run's lease lapsed (its worker died or hung): it was taken back */
   'run:stalled': { id: string; job: string; attempt: number }
+  /** a schedule tick (or a tick overlap 'queue' held back) enqueued a run */
+  'schedule:run': { job: string; tick: Date; runId: string }
+  /** a tick came while the previous run was unfinished, and overlap said skip */
+  'schedule:skipped': { job: string; tick: Date; reason: 'overlap' }
+  /** ticks no scheduler handled in time (downtime, startingDeadline); `more`: beyond those listed */
+  'schedule:missed': { job: string; ticks: Date[]; more: boolean }
   /** a background failure: a lost connection, a failed write; the worker goes on */
   error: Error
 }

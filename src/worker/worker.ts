@@ -1,6 +1,8 @@
 import type { Logger } from 'pino'
 import type { ResolvedJob } from '../client/options.js'
 import { PermanentError, TickworkError, TimeoutError } from '../errors.js'
+import { itemsOf } from '../items/each.js'
+import { itemScope } from '../items/log.js'
 import { backoffDelay } from '../queue/backoff.js'
 import type { Completion } from '../queue/complete.js'
 import type { NewRun } from '../queue/enqueue.js'
@@ -27,6 +29,8 @@ export interface WorkerDeps {
   emit: Emit
   /** the options of a run enqueued into `job` as a dead letter */
   deadLetterRun(job: string): Omit<NewRun, 'payload'>
+  /** a backfill's run ended: the backfill may start its next */
+  backfillRunEnded?: () => void
 }
 
 interface Slot {
@@ -61,6 +65,7 @@ interface Done extends Completion {
   value: unknown
   job: string
   durationMs: number
+  backfill: string | null
 }
 
 /** The run was handed back because the worker is stopping; it will run again elsewhere. */
@@ -212,18 +217,28 @@ export class Worker {
       }, run.timeoutMs)
     }
     const log = this.#d.logger.child({ job: run.job, runId: run.id, attempt: run.attempt })
+    const progress = (value: unknown) =>
+      saveProgress(
+        this.#d.store,
+        { id: run.id, attempt: run.attempt, worker: this.#d.workerId },
+        value,
+      )
     const ctx: RunContext = {
       payload: run.payload,
       signal: slot.controller.signal,
       log,
       attempt: run.attempt,
       run: runInfo(run),
-      progress: (value) =>
-        saveProgress(
-          this.#d.store,
-          { id: run.id, attempt: run.attempt, worker: this.#d.workerId },
-          value,
-        ),
+      progress,
+      window: run.window ?? undefined,
+      items: itemsOf({
+        store: this.#d.store,
+        run,
+        scope: itemScope(run),
+        signal: slot.controller.signal,
+        log,
+        progress,
+      }),
     }
     let result: Promise<unknown>
     try {
@@ -247,6 +262,7 @@ export class Worker {
           keep: job.keepCompleted,
           job: run.job,
           durationMs: performance.now() - slot.started,
+          backfill: run.backfill,
         })
       },
       (err) => this.#settle(slot, err),
@@ -308,6 +324,7 @@ export class Worker {
       : null
     if (await failRun(store, holder, error, dl, run.job)) {
       emit('run:failed', { id: run.id, job: run.job, attempt: run.attempt, error })
+      if (run.backfill) this.#d.backfillRunEnded?.()
     }
   }
 
@@ -315,6 +332,7 @@ export class Worker {
     for (const c of batch) {
       this.#held.delete(c.id)
       if (!written.has(c.id)) continue
+      if (c.backfill) this.#d.backfillRunEnded?.()
       this.#d.emit('run:completed', {
         id: c.id,
         job: c.job,

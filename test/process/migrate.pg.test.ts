@@ -42,10 +42,16 @@ it('ten processes migrating one fresh schema at once apply each migration exactl
     [schema],
   )
   expect(tables.rows.map((r) => r.t)).toEqual([
+    'audit',
+    'backfills',
     'chores',
+    'items',
     'migrations',
     'queues',
     'run_history',
     'runs',
+    'schedules',
+    'ticks',
+    'watermarks',
   ])
 })

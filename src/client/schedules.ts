@@ -1,0 +1,69 @@
+import { z } from 'zod'
+import { NotFoundError } from '../errors.js'
+import type { QueueStore } from '../queue/store.js'
+import {
+  getSchedule,
+  listSchedules,
+  type ScheduleInfo,
+  updateSchedule,
+} from '../schedule/control.js'
+import { compileCron, nextTicks } from '../schedule/cron.js'
+import { parse, type ResolvedJob } from './options.js'
+
+const updateSchema = z
+  .object({ cron: z.string().optional(), timezone: z.string().optional() })
+  .strict()
+  .refine((o) => o.cron !== undefined || o.timezone !== undefined, {
+    message: 'give cron, timezone or both',
+  })
+
+/** Read and change schedules at runtime. Made by `new Tickwork()` as `tw.schedules`. */
+export class Schedules {
+  constructor(
+    private readonly open: () => Promise<QueueStore>,
+    private readonly defined: (job: string) => ResolvedJob | undefined,
+  ) {}
+
+  /** A job's schedule as stored. Throws `NotFoundError` when it has none. */
+  async get(job: string): Promise<ScheduleInfo> {
+    return getSchedule(await this.open(), job)
+  }
+
+  /** Every schedule in the database. */
+  async list(): Promise<ScheduleInfo[]> {
+    return listSchedules(await this.open())
+  }
+
+  /**
+   * The next `n` (default 5, at most 1000) fire times of a job's schedule: from the
+   * database when it is stored there, else from the job's definition here; none while
+   * paused. Throws `NotFoundError` when the job has no schedule, `ValidationError` for
+   * a bad `n`.
+   */
+  async next(job: string, n = 5): Promise<Date[]> {
+    parse(z.number().int().min(1).max(1000), n, 'count', 'n')
+    const store = await this.open()
+    const stored = await getSchedule(store, job).catch((err) => {
+      if (err instanceof NotFoundError) return undefined
+      throw err
+    })
+    if (stored?.paused) return []
+    const fromCode = this.defined(job)?.schedule?.cron
+    if (!stored && !fromCode) throw new NotFoundError(`job '${job}' has no schedule`, { job })
+    const cron = stored ? compileCron(stored.cron, stored.timezone) : fromCode
+    const now = store.clock.now()
+    const from = stored ? Math.max(now, stored.nextAt.getTime() - 1) : now
+    return nextTicks(cron as NonNullable<typeof cron>, new Date(from), n)
+  }
+
+  /**
+   * Changes a job's cron expression and/or time zone; every scheduler follows within
+   * its poll interval, without a restart. A job with no schedule gets one (a cron is
+   * needed then). The change is audited. Throws `ValidationError` for a bad expression
+   * or zone, `NotFoundError` when there is no schedule and no cron.
+   */
+  async update(job: string, change: { cron?: string; timezone?: string }): Promise<ScheduleInfo> {
+    parse(updateSchema, change, 'schedule change')
+    return updateSchedule(await this.open(), job, change)
+  }
+}
