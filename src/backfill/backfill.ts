@@ -51,7 +51,7 @@ export async function createBackfill(
   const { rows } = await store.db.query<{ id: string }>(
     `INSERT INTO ${store.s}.backfills (job, range_from, range_to, total, concurrency, payload,
        created_at, state, finished_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7,
+     VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz,
        CASE WHEN $4 = 0 THEN 'completed' ELSE 'running' END, CASE WHEN $4 = 0 THEN $7 END)
      RETURNING id::text`,
     [
