@@ -22,6 +22,11 @@ import {
   withClient,
 } from './util.mjs'
 
+const TARGET_P99_MS = 50
+const JOB = 'tick'
+const CRON = '* * * * * *'
+const SCHEMA = 'bench_sched'
+
 const HELP = `usage: node bench/schedule.mjs [options]
 
   --ticks N         ticks measured per variant, one a second (default 60)
@@ -33,14 +38,9 @@ const HELP = `usage: node bench/schedule.mjs [options]
 
 Latency is the handler's start (wall clock) minus the run's tick (ctx.run.tick); the
 ticks measured are the N whole seconds after every process of a variant has started.
-Exits non-zero if the single-process Postgres p99 is above ${50} ms, or if a tick of the
+Exits non-zero if the single-process Postgres p99 is above ${TARGET_P99_MS} ms, or if a tick of the
 competing variant ran 0 or 2+ times.
 Postgres: ${DATABASE_URL} (BENCH_DATABASE_URL to change; loopback only).`
-
-const TARGET_P99_MS = 50
-const JOB = 'tick'
-const CRON = '* * * * * *'
-const SCHEMA = 'bench_sched'
 
 const { values: args } = parseArgs({
   options: {

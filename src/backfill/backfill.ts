@@ -18,8 +18,11 @@ export interface BackfillStatus {
   existing: number
   /** its runs still waiting or running */
   live: number
+  /** ticks with a completed run (a windowed tick split by maxSpan has several) */
   completed: number
+  /** ticks with a run failed for good */
   failed: number
+  /** ticks with a cancelled run */
   cancelled: number
   createdAt: Date
   finishedAt: Date | null
@@ -71,9 +74,9 @@ const statusSql = (s: string) => `
   SELECT b.id::text, b.job, b.range_from AS "from", b.range_to AS "to", b.state, b.total,
     b.enqueued, b.existing, b.created_at AS "createdAt", b.finished_at AS "finishedAt",
     (SELECT count(*)::int FROM ${s}.runs r WHERE r.backfill = b.id) AS live,
-    (SELECT count(*)::int FROM ${s}.run_history h WHERE h.backfill = b.id AND h.state = 'completed') AS completed,
-    (SELECT count(*)::int FROM ${s}.run_history h WHERE h.backfill = b.id AND h.state = 'failed') AS failed,
-    (SELECT count(*)::int FROM ${s}.run_history h WHERE h.backfill = b.id AND h.state = 'cancelled') AS cancelled
+    (SELECT count(DISTINCT tick)::int FROM ${s}.run_history h WHERE h.backfill = b.id AND h.state = 'completed') AS completed,
+    (SELECT count(DISTINCT tick)::int FROM ${s}.run_history h WHERE h.backfill = b.id AND h.state = 'failed') AS failed,
+    (SELECT count(DISTINCT tick)::int FROM ${s}.run_history h WHERE h.backfill = b.id AND h.state = 'cancelled') AS cancelled
   FROM ${s}.backfills b WHERE b.id = $1`
 
 /** A backfill's progress; undefined for an unknown id. Finished counts come from the history, so they shrink as retention removes runs. */
