@@ -83,9 +83,7 @@ async function child(cfg) {
       error = String(err?.stack ?? err)
     }
     const drift = Date.now() - wallNow()
-    process.send({ type: 'result', pid: process.pid, samples, drift, error }, () =>
-      process.exit(0),
-    )
+    process.send({ type: 'result', pid: process.pid, samples, drift, error }, () => process.exit(0))
   })
   try {
     await tw.start()
@@ -123,7 +121,12 @@ async function main() {
 
   const VARIANTS = [
     { key: 'pg', label: 'Postgres, 1 process', database: DATABASE_URL, processes: 1 },
-    { key: 'embedded', label: 'PGlite (memory://), 1 process', database: 'memory://', processes: 1 },
+    {
+      key: 'embedded',
+      label: 'PGlite (memory://), 1 process',
+      database: 'memory://',
+      processes: 1,
+    },
     {
       key: 'multi',
       label: `Postgres, ${processes} processes competing`,
@@ -266,7 +269,9 @@ async function main() {
       ? await waitQuiet({
           maxWaitMs: quietWait * 1000,
           onWait: (busy) =>
-            console.log(`    (other processes use ${(busy * 100).toFixed(0)}% of the CPU: waiting)`),
+            console.log(
+              `    (other processes use ${(busy * 100).toFixed(0)}% of the CPU: waiting)`,
+            ),
         })
       : {}
     console.log(`  ${variant.label}…`)

@@ -4,8 +4,8 @@ import { PermanentError } from '../errors.js'
 
 /**
  * The example jobs `tickwork start --examples` runs: one that succeeds, one that fails
- * now and then and retries, one that reports progress, and the dead-letter job the
- * flaky one ends in.
+ * now and then and retries, one that reports progress, the dead-letter job the flaky
+ * one ends in, a scheduled heartbeat, and a windowed job that logs its items.
  */
 export function defineExamples(tw: Tickwork) {
   const greet = tw.job('greet', {
@@ -37,6 +37,21 @@ export function defineExamples(tw: Tickwork) {
         if (i % 10 === 0) await progress(Math.round((i / payload.to) * 100))
       }
       return { counted: payload.to }
+    },
+  })
+  tw.job('heartbeat', {
+    schedule: { cron: '*/15 * * * * *', overlap: 'skip' },
+    run: ({ run, log }) => log.info({ tick: run.tick }, 'scheduled heartbeat'),
+  })
+  tw.job('events-since', {
+    schedule: '*/20 * * * * *',
+    window: { lookback: '5s', maxSpan: '1m' },
+    run: async ({ window, items }) => {
+      const { from, to } = window as { from: Date; to: Date }
+      const seconds = Array.from({ length: Math.floor((+to - +from) / 1000) }, (_, i) => i)
+      return items.each(seconds, { key: (s) => new Date(+from + s * 1000).toISOString() }, () => {
+        if (Math.random() < 0.05) throw new Error('one event could not be processed')
+      })
     },
   })
   let n = 0

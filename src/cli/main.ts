@@ -46,7 +46,7 @@ program
 program
   .command('start')
   .description(
-    'run the worker and maintenance until SIGTERM or SIGINT (for now with --examples only: without it, exits with code 2)',
+    'run the worker, scheduler and maintenance until SIGTERM or SIGINT (for now with --examples only: without it, exits with code 2)',
   )
   .addOption(databaseOption())
   .addOption(schemaOption())
@@ -85,7 +85,7 @@ program
     await tw.start()
     const where = o.database ? 'the database given' : `the embedded store in ${DEFAULT_DATA_DIR}`
     tw.logger.info(
-      `tickwork started on ${where} with the example jobs greet, flaky, count; runs are logged below; Ctrl-C stops`,
+      `tickwork started on ${where} with the example jobs greet, flaky, count, heartbeat (every 15 s), events-since (windowed, every 20 s); runs are logged below; Ctrl-C stops`,
     )
     await feed()
     const timer = setInterval(
