@@ -4,29 +4,16 @@ import { ConflictError, ValidationError } from '../src/index.js'
 import { freshSchema, makeTickwork, manualClock, pgClient, until } from './helpers.js'
 
 const T0 = Date.parse('2026-01-01T00:30:00Z')
-const MIN = 60_000
-const HOUR = 3_600_000
+
+const db = await pgClient()
 
 /** The ticks table of a schema: tick time → outcome. */
 async function ticks(schema: string, job: string): Promise<Record<string, string>> {
-  const db = await pgClient()
   const { rows } = await db.query<{ at: Date; outcome: string }>(
     `SELECT at, outcome FROM "${schema}".ticks WHERE job = $1 ORDER BY at`,
     [job],
   )
   return Object.fromEntries(rows.map((r) => [r.at.toISOString().slice(11, 16), r.outcome]))
-}
-
-/** Runs of a job, live and finished, oldest tick first. */
-async function runsOf(schema: string, job: string) {
-  const db = await pgClient()
-  const { rows } = await db.query<{ tick: Date | null; state: string; source: string }>(
-    `SELECT tick, state, source FROM "${schema}".runs WHERE job = $1
-     UNION ALL SELECT tick, state, source FROM "${schema}".run_history WHERE job = $1
-     ORDER BY tick`,
-    [job],
-  )
-  return rows.map((r) => ({ ...r, tick: r.tick?.toISOString().slice(11, 16) ?? null }))
 }
 
 it.each([
@@ -163,6 +150,42 @@ it('pause, resume and a runtime change made by another instance are followed', a
   again.job('job', { schedule: '*/10 * * * *', run: () => {} })
   await again.start()
   expect((await again.schedules.get('job')).cron).toBe('15 * * * *')
+})
+
+it('a bad runtime change is refused and changes nothing', async () => {
+  const clock = manualClock(T0)
+  const tw = makeTickwork({ clock })
+  tw.job('job', { schedule: '0 * * * *', run: () => {} })
+  await tw.start()
+  const before = await tw.schedules.get('job')
+  await expect(tw.schedules.update('job', { cron: '0 25 * * *' })).rejects.toMatchObject({
+    code: 'VALIDATION',
+    issues: [{ path: 'cron', message: expect.stringMatching(/hour/) }],
+  })
+  await expect(tw.schedules.update('job', { timezone: 'Europe/Nowhere' })).rejects.toThrow(
+    /timezone: expected an IANA time zone/,
+  )
+  await expect(tw.schedules.update('job', {})).rejects.toThrow(ValidationError)
+  await expect(tw.schedules.update('job', { cron: 1 } as never)).rejects.toThrow(/cron/)
+  expect(await tw.schedules.get('job')).toEqual(before)
+  expect(await tw.audit({ job: 'job' })).toEqual([])
+  await expect(tw.pause('other')).rejects.toThrow(/has no schedule/)
+  await expect(tw.schedules.next('job', 0)).rejects.toThrow(ValidationError)
+})
+
+it('items outlive their run by an hour at most', async () => {
+  const clock = manualClock(T0)
+  const tw = makeTickwork({ clock, maintenanceInterval: 50 })
+  const job = tw.job('once', {
+    keep: { completed: false },
+    run: ({ items }) => items.each(['a', 'b'], {}, () => {}),
+  })
+  await tw.start()
+  const { id } = await job.enqueue(null)
+  await until(async () => (await tw.items.list({ run: id })).length === 2)
+  await until(async () => (await tw.runs.get(id)) === undefined)
+  clock.advance(3_600_001)
+  await until(async () => (await tw.items.list({ run: id })).length === 0)
 })
 
 it('refuses a bad schedule when the job is defined', () => {

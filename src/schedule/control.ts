@@ -109,16 +109,11 @@ export async function listSchedules(store: QueueStore): Promise<ScheduleInfo[]> 
   return rows.map(toInfo)
 }
 
-/** Locks a schedule's row for a change; throws `NotFoundError` when there is none. */
-async function lock(tx: Tx, store: QueueStore, job: string): Promise<Row> {
-  const { rows } = await tx.query<Row>(
-    `SELECT ${COLUMNS} FROM ${store.s}.schedules WHERE job = $1 FOR UPDATE`,
-    [job],
-  )
-  if (!rows[0]) throw new NotFoundError(`job '${job}' has no schedule`, { job })
-  return rows[0]
-}
-
+/**
+ * Applies an operator's change to a schedule under its row lock (`fn` gets the row, or
+ * undefined when there is none yet), audits it with what `fn` returns, and tells every
+ * scheduler at commit. Returns the schedule as changed.
+ */
 async function change(
   store: QueueStore,
   job: string,
@@ -134,7 +129,11 @@ async function change(
     const detail = await fn(tx, rows[0], now)
     await writeAudit(tx, store.s, { at: new Date(now), job, action, detail })
     await tx.query('SELECT pg_notify($1, $2)', [schedulesChannel(store.schema), job])
-    return toInfo((await lock(tx, store, job)) as Row)
+    const { rows: after } = await tx.query<Row>(
+      `SELECT ${COLUMNS} FROM ${store.s}.schedules WHERE job = $1`,
+      [job],
+    )
+    return toInfo(after[0] as Row)
   })
 }
 
@@ -147,18 +146,15 @@ async function change(
 export async function updateSchedule(
   store: QueueStore,
   job: string,
-  change_: { cron?: string; timezone?: string },
+  to: { cron?: string; timezone?: string },
 ): Promise<ScheduleInfo> {
   return change(
     store,
     job,
     async (tx, row, now) => {
-      if (!row && change_.cron === undefined)
+      if (!row && to.cron === undefined)
         throw new NotFoundError(`job '${job}' has no schedule; give a cron expression`, { job })
-      const cron = compileCron(
-        change_.cron ?? row?.cron,
-        change_.timezone ?? row?.timezone ?? 'UTC',
-      )
+      const cron = compileCron(to.cron ?? row?.cron, to.timezone ?? row?.timezone ?? 'UTC', '')
       await tx.query(
         `INSERT INTO ${store.s}.schedules (job, cron, timezone, next_at, updated_at)
          VALUES ($1, $2, $3, $4, $5)

@@ -42,9 +42,10 @@ export function checkTimezone(timezone: unknown, field = 'timezone'): string {
  * naming `field` and saying what is wrong.
  */
 export function compileCron(cron: unknown, timezone: unknown, field = 'schedule'): CronSchedule {
-  const zone = checkTimezone(timezone, `${field}.timezone`)
+  const at = (name: string) => (field ? `${field}.${name}` : name)
+  const zone = checkTimezone(timezone, at('timezone'))
   const fail = (message: string) =>
-    new ValidationError('invalid cron expression', [{ path: `${field}.cron`, message }])
+    new ValidationError('invalid cron expression', [{ path: at('cron'), message }])
   if (typeof cron !== 'string') throw fail(`expected a string, got ${typeof cron}`)
   const fields = cron.trim().split(/\s+/).length
   if (!cron.trim().startsWith('@') && (fields < 5 || fields > 6)) {
