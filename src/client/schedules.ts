@@ -7,7 +7,7 @@ import {
   type ScheduleInfo,
   updateSchedule,
 } from '../schedule/control.js'
-import { compileCron, nextTicks } from '../schedule/cron.js'
+import { type CronSchedule, compileCron, nextTicks } from '../schedule/cron.js'
 import { parse, type ResolvedJob } from './options.js'
 
 const updateSchema = z
@@ -16,6 +16,29 @@ const updateSchema = z
   .refine((o) => o.cron !== undefined || o.timezone !== undefined, {
     message: 'give cron, timezone or both',
   })
+
+async function storedSchedule(store: QueueStore, job: string): Promise<ScheduleInfo | undefined> {
+  return getSchedule(store, job).catch((err) => {
+    if (err instanceof NotFoundError) return undefined
+    throw err
+  })
+}
+
+/**
+ * A job's schedule as stored (it may have changed at runtime), else as its definition
+ * here declares it. Throws `NotFoundError` when it has neither.
+ */
+export async function scheduleOf(
+  store: QueueStore,
+  job: string,
+  def: ResolvedJob | undefined,
+  stored?: ScheduleInfo,
+): Promise<CronSchedule> {
+  const s = stored ?? (await storedSchedule(store, job))
+  if (s) return compileCron(s.cron, s.timezone)
+  if (def?.schedule) return def.schedule.cron
+  throw new NotFoundError(`job '${job}' has no schedule`, { job })
+}
 
 /** Read and change schedules at runtime. Made by `new Tickwork()` as `tw.schedules`. */
 export class Schedules {
@@ -43,17 +66,12 @@ export class Schedules {
   async next(job: string, n = 5): Promise<Date[]> {
     parse(z.number().int().min(1).max(1000), n, 'count', 'n')
     const store = await this.open()
-    const stored = await getSchedule(store, job).catch((err) => {
-      if (err instanceof NotFoundError) return undefined
-      throw err
-    })
+    const stored = await storedSchedule(store, job)
     if (stored?.paused) return []
-    const fromCode = this.defined(job)?.schedule?.cron
-    if (!stored && !fromCode) throw new NotFoundError(`job '${job}' has no schedule`, { job })
-    const cron = stored ? compileCron(stored.cron, stored.timezone) : fromCode
+    const cron = await scheduleOf(store, job, this.defined(job), stored)
     const now = store.clock.now()
     const from = stored ? Math.max(now, stored.nextAt.getTime() - 1) : now
-    return nextTicks(cron as NonNullable<typeof cron>, new Date(from), n)
+    return nextTicks(cron, new Date(from), n)
   }
 
   /**

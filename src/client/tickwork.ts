@@ -1,21 +1,6 @@
 import { hostname } from 'node:os'
 import { type Logger, pino } from 'pino'
-import {
-  type BackfillStatus,
-  backfillStatus,
-  cancelBackfill,
-  countTicks,
-  createBackfill,
-  runningBackfills,
-} from '../backfill/backfill.js'
-import { topUpBackfill } from '../backfill/topup.js'
-import {
-  ConflictError,
-  NotFoundError,
-  SchemaVersionError,
-  StateError,
-  ValidationError,
-} from '../errors.js'
+import { ConflictError, NotFoundError, SchemaVersionError, StateError } from '../errors.js'
 import { Maintenance } from '../maintenance/loop.js'
 import type { Retention } from '../maintenance/retention.js'
 import { type Enqueued, insertRuns, type NewRun } from '../queue/enqueue.js'
@@ -23,12 +8,10 @@ import { saveLimits } from '../queue/limits.js'
 import type { QueueStore } from '../queue/store.js'
 import {
   declareSchedules,
-  getSchedule,
   pauseSchedule,
   resumeSchedule,
   type ScheduleInfo,
 } from '../schedule/control.js'
-import { type CronSchedule, compileCron } from '../schedule/cron.js'
 import { liveRuns, runFor } from '../schedule/fire.js'
 import { Scheduler } from '../schedule/scheduler.js'
 import { type AuditEntry, readAudit } from '../store/audit.js'
@@ -44,8 +27,9 @@ import { lockWindows } from '../window/lock.js'
 import { getWatermark, setWatermark } from '../window/watermark.js'
 import type { Emit, TickworkEvents } from '../worker/events.js'
 import { Worker } from '../worker/worker.js'
-import { Backfill } from './backfill.js'
-import { backfillSchema, dateSchema } from './inputs.js'
+import type { Backfill } from './backfill.js'
+import { Backfills } from './backfills.js'
+import { dateSchema } from './inputs.js'
 import { Items } from './items.js'
 import { Job, validatePayload } from './job.js'
 import {
@@ -111,6 +95,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   #store: Promise<QueueStore> | undefined
   #worker: Worker | undefined
   #scheduler: Scheduler | undefined
+  readonly #backfills: Backfills
   #maintenance: Maintenance | undefined
   #phase: 'new' | 'started' | 'stopping' = 'new'
   /** jobs enqueued or dead-lettered here by name but defined elsewhere: defaults, resolved once */
@@ -137,6 +122,13 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
       (job) => this.#jobs.get(job)?.def,
     )
     this.items = new Items(() => this.#open())
+    this.#backfills = new Backfills({
+      open: () => this.#open(),
+      defined: (job) => this.#defined(job),
+      jobs: () => [...this.#jobs.keys()],
+      now: () => this.#now(),
+      wake: () => this.#worker?.wake(),
+    })
   }
 
   /**
@@ -224,35 +216,16 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
    * the handle's `wait()`, carries it on. Throws `NotFoundError` for a job not defined
    * here or without a schedule, `ValidationError` for a bad range or payload.
    */
-  async backfill(
+  backfill(
     name: string,
     range: { from: Date | string; to: Date | string; concurrency?: number; payload?: unknown },
   ): Promise<Backfill> {
-    const def = this.#defined(name)
-    const r = parse(backfillSchema, range, 'backfill')
-    if (r.to.getTime() > this.#now())
-      throw new ValidationError('invalid backfill range', [
-        { path: 'to', message: 'must not be in the future: the schedule runs those ticks' },
-      ])
-    const payload = await validatePayload(def, r.payload, 'payload')
-    const store = await this.#open()
-    const cron = await this.#cronOf(store, def)
-    const id = await createBackfill(store, {
-      job: name,
-      from: r.from,
-      to: r.to,
-      total: countTicks(cron, r.from, r.to),
-      concurrency: r.concurrency ?? 5,
-      payload,
-    })
-    await this.#topUp(id)
-    return this.#backfillHandle(id)
+    return this.#backfills.start(name, range)
   }
 
   /** A backfill by id, to follow or cancel. Throws `NotFoundError` for an unknown id. */
-  async getBackfill(id: string): Promise<Backfill> {
-    await this.#backfillStatus(id)
-    return this.#backfillHandle(id)
+  getBackfill(id: string): Promise<Backfill> {
+    return this.#backfills.get(id)
   }
 
   /** Operators' changes (watermark set, schedule paused, resumed, changed), newest first. */
@@ -334,7 +307,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
         pollIntervalMs: this.#o.pollIntervalMs,
         emit,
         enqueued: () => this.#worker?.wake(),
-        extra: () => this.#topUpBackfills(store),
+        extra: () => this.#backfills.topUpAll(),
       })
       await this.#scheduler.start()
     }
@@ -380,44 +353,6 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     const def = this.#jobs.get(name)?.def
     if (!def) throw new NotFoundError(`job '${name}' is not defined in this process`, { job: name })
     return def
-  }
-
-  /** The job's schedule as stored (it may have changed at runtime), else as defined. */
-  async #cronOf(store: QueueStore, def: ResolvedJob): Promise<CronSchedule> {
-    const stored = await getSchedule(store, def.name).catch((err) => {
-      if (err instanceof NotFoundError) return undefined
-      throw err
-    })
-    if (stored) return compileCron(stored.cron, stored.timezone)
-    if (def.schedule) return def.schedule.cron
-    throw new NotFoundError(`job '${def.name}' has no schedule to backfill`, { job: def.name })
-  }
-
-  #backfillHandle(id: string): Backfill {
-    return new Backfill(id, {
-      status: (b) => this.#backfillStatus(b),
-      topUp: (b) => this.#topUp(b),
-      cancel: async (b) => cancelBackfill(await this.#open(), b),
-    })
-  }
-
-  async #backfillStatus(id: string): Promise<BackfillStatus> {
-    const status = /^\d{1,18}$/.test(id) ? await backfillStatus(await this.#open(), id) : undefined
-    if (!status) throw new NotFoundError(`backfill ${id} not found`, { id })
-    return status
-  }
-
-  async #topUp(id: string): Promise<void> {
-    const store = await this.#open()
-    const status = await this.#backfillStatus(id)
-    const def = this.#jobs.get(status.job)?.def
-    if (!def || status.state !== 'running') return
-    if ((await topUpBackfill(store, id, def, await this.#cronOf(store, def))) > 0)
-      this.#worker?.wake()
-  }
-
-  async #topUpBackfills(store: QueueStore): Promise<void> {
-    for (const b of await runningBackfills(store, [...this.#jobs.keys()])) await this.#topUp(b.id)
   }
 
   #now(): number {

@@ -1,0 +1,95 @@
+import {
+  type BackfillStatus,
+  backfillStatus,
+  cancelBackfill,
+  countTicks,
+  createBackfill,
+  runningBackfills,
+} from '../backfill/backfill.js'
+import { topUpBackfill } from '../backfill/topup.js'
+import { NotFoundError, ValidationError } from '../errors.js'
+import type { QueueStore } from '../queue/store.js'
+import { Backfill } from './backfill.js'
+import { backfillSchema } from './inputs.js'
+import { validatePayload } from './job.js'
+import { parse, type ResolvedJob } from './options.js'
+import { scheduleOf } from './schedules.js'
+
+/** What the backfills need from their `Tickwork`. */
+export interface BackfillsHost {
+  open(): Promise<QueueStore>
+  /** the job defined here; throws `NotFoundError` otherwise */
+  defined(job: string): ResolvedJob
+  /** the names of the jobs defined here */
+  jobs(): string[]
+  now(): number
+  /** runs were enqueued: the local worker may take them at once */
+  wake(): void
+}
+
+/** Starts, follows and carries on backfills for a `Tickwork`. */
+export class Backfills {
+  constructor(private readonly host: BackfillsHost) {}
+
+  /** See `Tickwork.backfill`. */
+  async start(
+    name: string,
+    range: { from: Date | string; to: Date | string; concurrency?: number; payload?: unknown },
+  ): Promise<Backfill> {
+    const def = this.host.defined(name)
+    const r = parse(backfillSchema, range, 'backfill')
+    if (r.to.getTime() > this.host.now())
+      throw new ValidationError('invalid backfill range', [
+        { path: 'to', message: 'must not be in the future: the schedule runs those ticks' },
+      ])
+    const payload = await validatePayload(def, r.payload, 'payload')
+    const store = await this.host.open()
+    const cron = await scheduleOf(store, def.name, def)
+    const id = await createBackfill(store, {
+      job: name,
+      from: r.from,
+      to: r.to,
+      total: countTicks(cron, r.from, r.to),
+      concurrency: r.concurrency ?? 5,
+      payload,
+    })
+    await this.#topUp(id)
+    return this.#handle(id)
+  }
+
+  /** See `Tickwork.getBackfill`. */
+  async get(id: string): Promise<Backfill> {
+    await this.#status(id)
+    return this.#handle(id)
+  }
+
+  /** Tops up every running backfill of the jobs defined here. */
+  async topUpAll(): Promise<void> {
+    const store = await this.host.open()
+    for (const b of await runningBackfills(store, this.host.jobs())) await this.#topUp(b.id)
+  }
+
+  #handle(id: string): Backfill {
+    return new Backfill(id, {
+      status: (b) => this.#status(b),
+      topUp: (b) => this.#topUp(b),
+      cancel: async (b) => cancelBackfill(await this.host.open(), b),
+    })
+  }
+
+  async #status(id: string): Promise<BackfillStatus> {
+    const store = await this.host.open()
+    const status = /^\d{1,18}$/.test(id) ? await backfillStatus(store, id) : undefined
+    if (!status) throw new NotFoundError(`backfill ${id} not found`, { id })
+    return status
+  }
+
+  async #topUp(id: string): Promise<void> {
+    const store = await this.host.open()
+    const status = await this.#status(id)
+    if (status.state !== 'running' || !this.host.jobs().includes(status.job)) return
+    const def = this.host.defined(status.job)
+    if ((await topUpBackfill(store, id, def, await scheduleOf(store, def.name, def))) > 0)
+      this.host.wake()
+  }
+}
