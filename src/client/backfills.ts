@@ -53,40 +53,37 @@ export class Backfills {
       concurrency: r.concurrency ?? 5,
       payload,
     })
-    await this.#topUp(id)
+    await this.#topUp(store, id)
     return this.#handle(id)
   }
 
   /** See `Tickwork.getBackfill`. */
   async get(id: string): Promise<Backfill> {
-    await this.#status(id)
+    await this.#status(await this.host.open(), id)
     return this.#handle(id)
   }
 
-  /** Tops up every running backfill of the jobs defined here. */
-  async topUpAll(): Promise<void> {
-    const store = await this.host.open()
-    for (const b of await runningBackfills(store, this.host.jobs())) await this.#topUp(b.id)
+  /** Tops up every running backfill of the jobs defined here (the scheduler's store, open). */
+  async topUpAll(store: QueueStore): Promise<void> {
+    for (const b of await runningBackfills(store, this.host.jobs())) await this.#topUp(store, b.id)
   }
 
   #handle(id: string): Backfill {
     return new Backfill(id, {
-      status: (b) => this.#status(b),
-      topUp: (b) => this.#topUp(b),
+      status: async (b) => this.#status(await this.host.open(), b),
+      topUp: async (b) => this.#topUp(await this.host.open(), b),
       cancel: async (b) => cancelBackfill(await this.host.open(), b),
     })
   }
 
-  async #status(id: string): Promise<BackfillStatus> {
-    const store = await this.host.open()
+  async #status(store: QueueStore, id: string): Promise<BackfillStatus> {
     const status = /^\d{1,18}$/.test(id) ? await backfillStatus(store, id) : undefined
     if (!status) throw new NotFoundError(`backfill ${id} not found`, { id })
     return status
   }
 
-  async #topUp(id: string): Promise<void> {
-    const store = await this.host.open()
-    const status = await this.#status(id)
+  async #topUp(store: QueueStore, id: string): Promise<void> {
+    const status = await this.#status(store, id)
     if (status.state !== 'running' || !this.host.jobs().includes(status.job)) return
     const def = this.host.defined(status.job)
     if ((await topUpBackfill(store, id, def, await scheduleOf(store, def.name, def))) > 0)

@@ -307,7 +307,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
         pollIntervalMs: this.#o.pollIntervalMs,
         emit,
         enqueued: () => this.#worker?.wake(),
-        extra: () => this.#backfills.topUpAll(),
+        extra: () => this.#backfills.topUpAll(store),
       })
       await this.#scheduler.start()
     }

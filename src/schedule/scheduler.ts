@@ -118,7 +118,7 @@ export class Scheduler {
       }
       sleep = Math.min(sleep, next - store.clock.now())
     }
-    await this.#d.extra?.()
+    if (!this.#stopping) await this.#d.extra?.()
     return Math.max(0, sleep)
   }
 
