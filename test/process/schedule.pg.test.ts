@@ -261,7 +261,6 @@ it('4 processes over 200 ticks of a one-second cron: exactly 200 runs, one per t
   expect(byTick(scheduled.flat())).toEqual(expected)
   expect(byTick(ran)).toEqual(expected)
   const winners = scheduled.map((list) => list.length)
-  console.log("DIST", winners, procs.map((p) => p.events("ran").filter(inWindow).length), JSON.stringify(window.map((t) => t.recorded_at - t.at).sort((a, b) => a - b).filter((_, i, a) => i % 20 === 0 || i === a.length - 1)))
   expect(winners.filter((n) => n > 0).length, `ticks won per process: ${winners}`).toBeGreaterThan(
     1,
   )
