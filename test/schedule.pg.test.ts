@@ -36,7 +36,8 @@ it.each([
   const schema = freshSchema()
   const clock = manualClock(T0)
   const job = {
-    schedule: { cron: '0 * * * *', catchUp, catchUpWindow: '2.5h', overlap: 'allow' as const },
+    // the default overlap, 'skip': ticks caught up together are not each other's overlap
+    schedule: { cron: '0 * * * *', catchUp, catchUpWindow: '2.5h' },
     run: () => {},
   }
   const before = makeTickwork({ schema, clock })
@@ -115,6 +116,31 @@ it.each([
   for (const t of g.started) g.release(t)
 })
 
+it('overlap queue: the held tick runs before a newer one', async () => {
+  const schema = freshSchema()
+  const clock = manualClock(T0)
+  const tw = makeTickwork({ schema, clock })
+  const g = gated()
+  tw.job('minutely', { schedule: { cron: '* * * * *', overlap: 'queue' }, run: g.run })
+  await tw.start()
+  clock.set(Date.parse('2026-01-01T00:31:00.010Z'))
+  await until(() => g.started.length === 1)
+  clock.set(Date.parse('2026-01-01T00:32:00.010Z'))
+  await until(async () => (await ticks(schema, 'minutely'))['00:32'] === 'queued')
+  // the previous run ends and the next tick comes at once
+  g.release('00:31')
+  clock.set(Date.parse('2026-01-01T00:33:00.010Z'))
+  await until(() => g.started.length === 2)
+  await until(async () => (await ticks(schema, 'minutely'))['00:33'] === 'queued')
+  expect(g.started).toEqual(['00:31', '00:32'])
+  expect((await ticks(schema, 'minutely'))['00:32']).toBe('run')
+  // a pause drops the held tick: nothing paused is caught up
+  await tw.pause('minutely')
+  expect((await tw.schedules.get('minutely')).pending).toBeNull()
+  expect((await ticks(schema, 'minutely'))['00:33']).toBe('skipped')
+  g.release('00:32')
+})
+
 it('pause, resume and a runtime change made by another instance are followed', async () => {
   const schema = freshSchema()
   const clock = manualClock(T0)
@@ -172,21 +198,27 @@ it('a bad runtime change is refused and changes nothing', async () => {
   expect(await tw.schedules.get('job')).toEqual(before)
   expect(await tw.audit({ job: 'job' })).toEqual([])
   await expect(tw.pause('other')).rejects.toThrow(/has no schedule/)
+  await expect(tw.schedules.update('other', { cron: '* * * * *' })).rejects.toThrow(/not defined/)
+  await expect(tw.watermark.set('job', new Date())).rejects.toThrow(/no window/)
+  await expect(tw.watermark.set('job', 'soon')).rejects.toThrow(ValidationError)
+  await expect(tw.audit({ limit: -1 })).rejects.toThrow(/limit/)
   await expect(tw.schedules.next('job', 0)).rejects.toThrow(ValidationError)
 })
 
-it('items outlive their run by an hour at most', async () => {
+it("items are kept as long as their job's runs", async () => {
   const clock = manualClock(T0)
   const tw = makeTickwork({ clock, maintenanceInterval: 50 })
+  const hour = { age: '1h' }
   const job = tw.job('once', {
-    keep: { completed: false },
+    keep: { completed: hour, failed: hour, cancelled: hour },
     run: ({ items }) => items.each(['a', 'b'], {}, () => {}),
   })
   await tw.start()
   const { id } = await job.enqueue(null)
   await until(async () => (await tw.items.list({ run: id })).length === 2)
-  await until(async () => (await tw.runs.get(id)) === undefined)
+  await until(async () => (await tw.runs.get(id))?.state === 'completed')
   clock.advance(3_600_001)
+  await until(async () => (await tw.runs.get(id)) === undefined)
   await until(async () => (await tw.items.list({ run: id })).length === 0)
 })
 

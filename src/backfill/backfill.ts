@@ -49,13 +49,22 @@ export function countTicks(cron: CronSchedule, from: Date, to: Date): number {
 /** Records a new backfill; its runs are enqueued by top-ups. Returns its id. */
 export async function createBackfill(
   store: QueueStore,
-  b: { job: string; from: Date; to: Date; total: number; concurrency: number; payload: unknown },
+  b: {
+    job: string
+    cron: CronSchedule
+    from: Date
+    to: Date
+    total: number
+    concurrency: number
+    payload: unknown
+  },
 ): Promise<string> {
   const { rows } = await store.db.query<{ id: string }>(
     `INSERT INTO ${store.s}.backfills (job, range_from, range_to, total, concurrency, payload,
-       created_at, state, finished_at)
+       created_at, state, finished_at, cron, timezone)
      VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz,
-       CASE WHEN $4 = 0 THEN 'completed' ELSE 'running' END, CASE WHEN $4 = 0 THEN $7 END)
+       CASE WHEN $4 = 0 THEN 'completed' ELSE 'running' END, CASE WHEN $4 = 0 THEN $7 END,
+       $8, $9)
      RETURNING id::text`,
     [
       b.job,
@@ -65,6 +74,8 @@ export async function createBackfill(
       b.concurrency,
       JSON.stringify(b.payload ?? null),
       new Date(store.clock.now()),
+      b.cron.cron,
+      b.cron.timezone,
     ],
   )
   return (rows[0] as { id: string }).id
@@ -94,7 +105,8 @@ export async function runningBackfills(
   jobs: string[],
 ): Promise<Array<{ id: string; job: string }>> {
   const { rows } = await store.db.query<{ id: string; job: string }>(
-    `SELECT id::text, job FROM ${store.s}.backfills WHERE state = 'running' AND job = ANY($1::text[])`,
+    `SELECT id::text, job FROM ${store.s}.backfills
+     WHERE state = 'running' AND job = ANY($1::text[])`,
     [jobs],
   )
   return rows
@@ -107,21 +119,31 @@ export async function runningBackfills(
  */
 export async function cancelBackfill(store: QueueStore, id: string): Promise<boolean> {
   return store.db.transaction(async (tx) => {
-    const { rows } = await tx.query(
+    const { rows } = await tx.query<{ job: string }>(
       `UPDATE ${store.s}.backfills SET state = 'cancelled', finished_at = $2
-       WHERE id = $1 AND state = 'running' RETURNING 1`,
+       WHERE id = $1 AND state = 'running' RETURNING job`,
       [id, new Date(store.clock.now())],
     )
-    if (rows.length === 0) return false
-    const { rows: live } = await tx.query<{ id: string }>(
-      `DELETE FROM ${store.s}.ticks t USING ${store.s}.runs r
-       WHERE r.backfill = $1 AND t.job = r.job AND t.at = r.tick RETURNING r.id::text`,
+    const job = rows[0]?.job
+    if (job === undefined) return false
+    // the state change above holds the lock a chaining completion shares: from here on
+    // no run of this backfill is added, so these are all of them
+    const { rows: live } = await tx.query<{ id: string; tick: Date }>(
+      `SELECT id::text, tick FROM ${store.s}.runs WHERE backfill = $1 FOR UPDATE`,
       [id],
     )
-    await cancelRuns(
-      store,
-      tx,
-      live.map((r) => r.id),
+    const cancelled = new Set(
+      await cancelRuns(
+        store,
+        tx,
+        live.map((r) => r.id),
+      ),
+    )
+    const freed = live.filter((r) => cancelled.has(r.id))
+    await tx.query(
+      `DELETE FROM ${store.s}.ticks t USING unnest($2::timestamptz[]) AS f(at)
+       WHERE t.job = $1 AND t.at = f.at AND t.source = 'backfill'`,
+      [job, freed.map((r) => r.tick)],
     )
     return true
   })

@@ -1,7 +1,7 @@
 import type { ResolvedJob } from '../client/options.js'
 import { insertRuns, type NewRun } from '../queue/enqueue.js'
 import type { QueueStore } from '../queue/store.js'
-import type { CronSchedule } from '../schedule/cron.js'
+import { type CronSchedule, compileCron } from '../schedule/cron.js'
 import type { Tx } from '../store/db.js'
 import { firstWindow } from '../window/window.js'
 
@@ -14,10 +14,13 @@ interface BackfillRow {
   concurrency: number
   payload: unknown
   live: number
+  cron: string
+  timezone: string
 }
 
 const lockSql = (s: string) => `
   SELECT b.id::text, b.job, b.range_from, b.range_to, b.cursor, b.concurrency, b.payload,
+    b.cron, b.timezone,
     (SELECT count(*)::int FROM ${s}.runs r WHERE r.backfill = b.id) AS live
   FROM ${s}.backfills b
   WHERE b.id = $1 AND b.state = 'running'
@@ -91,20 +94,21 @@ async function enqueueTicks(
 }
 
 /**
- * Keeps a backfill's live runs up to its concurrency: walks on from its cursor,
- * enqueueing a run for each tick nothing ran yet, oldest first; marks it completed
- * once the range is walked and its last run ended. Any process may do this; the
- * backfill's row lock makes it one at a time. Returns how many runs it enqueued.
+ * Keeps a backfill's live runs up to its concurrency: walks on from its cursor over
+ * the ticks of the schedule as it was when the backfill began, enqueueing a run for
+ * each tick nothing ran yet, oldest first; marks it completed once the range is walked
+ * and its last run ended. Any process may do this; the backfill's row lock makes it
+ * one at a time. Returns how many runs it enqueued.
  */
 export async function topUpBackfill(
   store: QueueStore,
   id: string,
   job: ResolvedJob,
-  cron: CronSchedule,
 ): Promise<number> {
   return store.db.transaction(async (tx) => {
     const b = (await tx.query<BackfillRow>(lockSql(store.s), [id])).rows[0]
     if (!b) return 0
+    const cron = compileCron(b.cron, b.timezone)
     let room = b.concurrency - b.live
     let cursor = b.cursor ?? new Date(b.range_from.getTime() - 1)
     let made = 0

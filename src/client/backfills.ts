@@ -47,6 +47,7 @@ export class Backfills {
     const cron = await scheduleOf(store, def.name, def)
     const id = await createBackfill(store, {
       job: name,
+      cron,
       from: r.from,
       to: r.to,
       total: countTicks(cron, r.from, r.to),
@@ -63,9 +64,14 @@ export class Backfills {
     return this.#handle(id)
   }
 
-  /** Tops up every running backfill of the jobs defined here (the scheduler's store, open). */
-  async topUpAll(store: QueueStore): Promise<void> {
-    for (const b of await runningBackfills(store, this.host.jobs())) await this.#topUp(store, b.id)
+  /**
+   * Tops up every running backfill of the jobs defined here (the scheduler's store,
+   * open); a failing one is reported to `onError` and does not hold up the others.
+   */
+  async topUpAll(store: QueueStore, onError: (err: Error) => void): Promise<void> {
+    for (const b of await runningBackfills(store, this.host.jobs())) {
+      await this.#topUp(store, b.id).catch(onError)
+    }
   }
 
   #handle(id: string): Backfill {
@@ -85,8 +91,6 @@ export class Backfills {
   async #topUp(store: QueueStore, id: string): Promise<void> {
     const status = await this.#status(store, id)
     if (status.state !== 'running' || !this.host.jobs().includes(status.job)) return
-    const def = this.host.defined(status.job)
-    if ((await topUpBackfill(store, id, def, await scheduleOf(store, def.name, def))) > 0)
-      this.host.wake()
+    if ((await topUpBackfill(store, id, this.host.defined(status.job))) > 0) this.host.wake()
   }
 }

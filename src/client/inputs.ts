@@ -18,3 +18,10 @@ export const backfillSchema = z
     message: 'must be after from',
     path: ['to'],
   })
+
+export const auditSchema = z
+  .object({
+    job: z.string().min(1).optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict()

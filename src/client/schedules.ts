@@ -78,10 +78,15 @@ export class Schedules {
    * Changes a job's cron expression and/or time zone; every scheduler follows within
    * its poll interval, without a restart. A job with no schedule gets one (a cron is
    * needed then). The change is audited. Throws `ValidationError` for a bad expression
-   * or zone, `NotFoundError` when there is no schedule and no cron.
+   * or zone, `NotFoundError` when there is no schedule and no cron, or when the job has
+   * no schedule and is not defined in this process.
    */
   async update(job: string, change: { cron?: string; timezone?: string }): Promise<ScheduleInfo> {
     parse(updateSchema, change, 'schedule change')
-    return updateSchedule(await this.open(), job, change)
+    const store = await this.open()
+    // a schedule no process would tick is a mistake, not a change
+    if (!this.defined(job) && !(await storedSchedule(store, job)))
+      throw new NotFoundError(`job '${job}' is not defined here and has no schedule`, { job })
+    return updateSchedule(store, job, change)
   }
 }

@@ -1,6 +1,12 @@
 import { hostname } from 'node:os'
 import { type Logger, pino } from 'pino'
-import { ConflictError, NotFoundError, SchemaVersionError, StateError } from '../errors.js'
+import {
+  ConflictError,
+  NotFoundError,
+  SchemaVersionError,
+  StateError,
+  ValidationError,
+} from '../errors.js'
 import { Maintenance } from '../maintenance/loop.js'
 import type { Retention } from '../maintenance/retention.js'
 import { type Enqueued, insertRuns, type NewRun } from '../queue/enqueue.js'
@@ -29,7 +35,7 @@ import type { Emit, TickworkEvents } from '../worker/events.js'
 import { Worker } from '../worker/worker.js'
 import type { Backfill } from './backfill.js'
 import { Backfills } from './backfills.js'
-import { dateSchema } from './inputs.js'
+import { auditSchema, dateSchema } from './inputs.js'
 import { Items } from './items.js'
 import { Job, validatePayload } from './job.js'
 import {
@@ -80,10 +86,15 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     get: async (job: string): Promise<Date | null> => getWatermark(await this.#open(), job),
     /**
      * Moves the job's watermark: its next window starts at `value`. Audited with the
-     * value it replaced. Throws `ValidationError` for a bad date.
+     * value it replaced. Throws `ValidationError` for a bad date or a job without a
+     * window, `NotFoundError` for a job not defined here.
      */
     set: async (job: string, value: Date | string): Promise<void> => {
       const at = parse(dateSchema, value, 'watermark', 'value')
+      if (!this.#defined(job).window)
+        throw new ValidationError('not a windowed job', [
+          { path: 'job', message: `job '${job}' has no window option` },
+        ])
       await setWatermark(await this.#open(), job, at)
     },
   }
@@ -230,6 +241,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
 
   /** Operators' changes (watermark set, schedule paused, resumed, changed), newest first. */
   async audit(options: { job?: string; limit?: number } = {}): Promise<AuditEntry[]> {
+    parse(auditSchema, options, 'audit options')
     return readAudit(
       (await this.#open()).db,
       ident(this.#o.schema),
@@ -307,7 +319,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
         pollIntervalMs: this.#o.pollIntervalMs,
         emit,
         enqueued: () => this.#worker?.wake(),
-        extra: () => this.#backfills.topUpAll(store),
+        extra: () => this.#backfills.topUpAll(store, (err) => emit('error', err)),
       })
       await this.#scheduler.start()
     }

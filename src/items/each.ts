@@ -78,6 +78,7 @@ function checkOptions(o: EachOptions<unknown>): Required<Omit<EachOptions<unknow
   }
 }
 
+/** Runs the batch; once `signal` aborts, starts no more items and returns what is done. */
 async function runBatch<T>(
   batch: Array<{ item: T; index: number; key: string }>,
   concurrency: number,
@@ -87,8 +88,7 @@ async function runBatch<T>(
   const outcomes: ItemOutcome[] = []
   let next = 0
   const lane = async () => {
-    while (next < batch.length) {
-      signal.throwIfAborted()
+    while (next < batch.length && !signal.aborted) {
       const { item, index, key } = batch[next++] as (typeof batch)[number]
       try {
         await fn(item, index)
@@ -100,7 +100,6 @@ async function runBatch<T>(
     }
   }
   await Promise.all(Array.from({ length: Math.min(concurrency, batch.length) }, lane))
-  signal.throwIfAborted()
   return outcomes
 }
 
@@ -129,9 +128,12 @@ export function itemsOf(r: ItemsRun): Items {
         const todo = batch.filter((b) => !done.has(b.key))
         const outcomes = await runBatch(todo, o.concurrency, r.signal, fn)
         // the same key twice in a batch is one item: its last outcome stands
+        // an aborted batch records what it did (an item cut short by the abort counts
+        // as failed), so a retry redoes only the rest
         await recordItems(r.store, r.run, r.scope, [
           ...new Map(outcomes.map((x) => [x.key, x])).values(),
         ])
+        r.signal.throwIfAborted()
         const ok = outcomes.filter((x) => x.ok).length
         counts.ok += ok
         counts.failed += outcomes.length - ok

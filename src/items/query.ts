@@ -1,3 +1,4 @@
+import type { Retention } from '../maintenance/retention.js'
 import type { QueueStore } from '../queue/store.js'
 
 /** One item's latest outcome, as `tw.items.list` returns it. */
@@ -47,25 +48,46 @@ export async function listItems(store: QueueStore, f: ItemFilter): Promise<Item[
   return rows
 }
 
-// items outlive their run by this much at most, so a run's items are there as long
-// as the run is
+// by age, per job, through the (job, at) index: a pass costs what it deletes, not the
+// size of the log
 const sweepSql = (s: string) => `
   DELETE FROM ${s}.items WHERE (job, scope, key) IN (
-    SELECT i.job, i.scope, i.key FROM ${s}.items i
-    WHERE i.at < $1
-      AND NOT EXISTS (SELECT 1 FROM ${s}.runs r WHERE r.id = i.run_id)
-      AND NOT EXISTS (SELECT 1 FROM ${s}.run_history h WHERE h.id = i.run_id)
-    LIMIT 1000)
+    SELECT job, scope, key FROM ${s}.items WHERE job = $1 AND at < $2 LIMIT 1000)
   RETURNING 1`
 
-/** Deletes items whose run retention has removed. Returns how many. */
-export async function sweepItems(store: QueueStore): Promise<number> {
+const jobsSql = (s: string) => `
+  WITH RECURSIVE jobs AS (
+    SELECT min(job) AS job FROM ${s}.items
+    UNION ALL
+    SELECT (SELECT min(job) FROM ${s}.items WHERE job > jobs.job) FROM jobs WHERE jobs.job IS NOT NULL
+  )
+  SELECT job FROM jobs WHERE job IS NOT NULL`
+
+/** The longest age any of a job's retention rules keeps a run for. */
+const longest = (keep: Retention): number | null => {
+  const ages = [keep.completed, keep.failed, keep.cancelled].map((r) => r.ageMs)
+  return ages.some((a) => a === null) ? null : Math.max(...(ages as number[]))
+}
+
+/**
+ * Deletes items older than the longest age their job's retention keeps runs for (jobs
+ * not defined here, or kept by count only, get `fallback`'s). Returns how many.
+ */
+export async function sweepItems(
+  store: QueueStore,
+  jobs: Map<string, Retention>,
+  fallback: Retention,
+): Promise<number> {
+  const { rows } = await store.db.query<{ job: string }>(jobsSql(store.s))
   let total = 0
-  for (;;) {
-    const { rows } = await store.db.query(sweepSql(store.s), [
-      new Date(store.clock.now() - 3_600_000),
-    ])
-    total += rows.length
-    if (rows.length < 1000) return total
+  for (const { job } of rows) {
+    const age = longest(jobs.get(job) ?? fallback) ?? (longest(fallback) as number)
+    const before = new Date(store.clock.now() - age)
+    for (;;) {
+      const { rows: gone } = await store.db.query(sweepSql(store.s), [job, before])
+      total += gone.length
+      if (gone.length < 1000) break
+    }
   }
+  return total
 }

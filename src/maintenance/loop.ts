@@ -50,9 +50,9 @@ export class Maintenance {
         await sweepStalled(store, emit, (job) => this.d.deadLetterRun(job))
       }
       if (await claimChore(store, 'retention', this.d.retentionMs)) {
-        await sweepRetention(store, this.d.retention(), this.d.fallback)
-        // after the runs: items live as long as their run, tick records by count
-        await sweepItems(store)
+        const keep = this.d.retention()
+        await sweepRetention(store, keep, this.d.fallback)
+        await sweepItems(store, keep, this.d.fallback)
         await sweepTicks(store)
       }
     } catch (err) {

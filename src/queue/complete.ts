@@ -20,7 +20,7 @@ export interface Completion {
 // moved it meanwhile): a watermark advances once per window, never past a gap. When
 // the run was the first window of a longer gap, the next window is enqueued here too,
 // so the windows of a gap run one at a time, oldest first. Backfill windows leave the
-// watermark alone.
+// watermark alone, and chain only while their backfill runs.
 const completeSql = (s: string) => `
   WITH done AS (
     DELETE FROM ${s}.runs r
@@ -44,7 +44,12 @@ const completeSql = (s: string) => `
       $5, tick, window_to, LEAST(window_end, window_to + (window_to - window_from)),
       window_end, backfill
     FROM done
-    WHERE window_end > window_to AND (backfill IS NOT NULL OR id IN (SELECT id FROM moved))
+    WHERE window_end > window_to AND CASE
+      WHEN backfill IS NULL THEN id IN (SELECT id FROM moved)
+      -- shares the lock a cancel takes, so a chain never outlives its cancelled backfill
+      ELSE EXISTS (SELECT 1 FROM ${s}.backfills b WHERE b.id = backfill AND b.state = 'running'
+                   FOR SHARE)
+    END
     RETURNING job
   )
   SELECT id::text, (SELECT count(*) FROM (SELECT pg_notify($7, job) FROM chained) n) AS n

@@ -172,7 +172,8 @@ export async function updateSchedule(
 
 /**
  * Pauses (suspends) a schedule: no tick is handled while paused, and none is caught
- * up on resume. Runs already enqueued go on. Throws `NotFoundError`.
+ * up on resume (a tick overlap 'queue' held is dropped). Runs already enqueued go on.
+ * Throws `NotFoundError`.
  */
 export function pauseSchedule(store: QueueStore, job: string): Promise<ScheduleInfo> {
   return change(
@@ -180,8 +181,14 @@ export function pauseSchedule(store: QueueStore, job: string): Promise<ScheduleI
     job,
     async (tx, row, now) => {
       if (!row) throw new NotFoundError(`job '${job}' has no schedule`, { job })
+      // a tick overlap 'queue' held is dropped: nothing paused is caught up on resume
+      await tx.query(`UPDATE ${store.s}.ticks SET outcome = 'skipped' WHERE job = $1 AND at = $2`, [
+        job,
+        row.pending,
+      ])
       await tx.query(
-        `UPDATE ${store.s}.schedules SET paused = true, updated_at = $2 WHERE job = $1`,
+        `UPDATE ${store.s}.schedules SET paused = true, pending = NULL, updated_at = $2
+         WHERE job = $1`,
         [job, new Date(now)],
       )
       return { wasPaused: row.paused }

@@ -5,7 +5,7 @@ import { ValidationError } from '../errors.js'
  * A compiled cron expression in a time zone: the times it fires.
  *
  * Daylight-saving changes follow the rule Vixie cron documents (croner implements
- * it): a job at a fixed time (no `*`, step or range in its second, minute and hour)
+ * it): a job at a fixed time (no `*` or step in its second, minute and hour fields; a list or range still counts)
  * runs once on a change day: a time skipped by the spring-forward jump runs right
  * after the jump, a time that occurs twice runs at its first occurrence. A job of
  * hourly or finer granularity runs at every real hour: 23 times on a spring-forward

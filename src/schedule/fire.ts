@@ -41,9 +41,15 @@ const lockSql = (s: string) => `
   WHERE job = $1 AND NOT paused FOR UPDATE SKIP LOCKED`
 
 /** The job's unfinished runs that overlap counts: those its schedule or an operator started. */
-export async function liveRuns(tx: Tx, store: QueueStore, job: string): Promise<string[]> {
+export async function liveRuns(
+  tx: Tx,
+  store: QueueStore,
+  job: string,
+  lock = false,
+): Promise<string[]> {
   const { rows } = await tx.query<{ id: string }>(
-    `SELECT id::text FROM ${store.s}.runs WHERE job = $1 AND source IN ('schedule', 'manual')`,
+    `SELECT id::text FROM ${store.s}.runs WHERE job = $1 AND source IN ('schedule', 'manual')
+     ${lock ? 'FOR UPDATE' : ''}`,
     [job],
   )
   return rows.map((r) => r.id)
@@ -124,16 +130,42 @@ async function record(
   return ran
 }
 
+/** Enqueues the tick overlap 'queue' held back; returns its run's id. */
+async function runHeld(tx: Tx, store: QueueStore, job: ResolvedJob, tick: Date): Promise<string> {
+  const run = await runFor(tx, store, job, 'schedule', tick, new Date(store.clock.now()))
+  const [made] = await insertRuns(store, tx, job.name, [run])
+  const id = (made as { id: string }).id
+  await tx.query(linkSql(store.s), [job.name, [tick], [id]])
+  await tx.query(`UPDATE ${store.s}.schedules SET pending = NULL WHERE job = $1`, [job.name])
+  return id
+}
+
+/**
+ * Whether a due tick runs. Overlap counts the runs unfinished before this pass: ticks
+ * caught up together all run under 'skip' and 'queue' (catchUp 'all' means all), but a
+ * windowed job runs once a pass, for the last tick, whose window covers the others.
+ * 'cancel-previous' runs only the last too.
+ */
+function runs(overlap: Overlap, windowed: boolean, busy: boolean, last: boolean): boolean {
+  if (overlap === 'cancel-previous') return last
+  if (overlap === 'allow') return !windowed || last
+  return !busy && (!windowed || last)
+}
+
 /**
  * Handles a job's due ticks, if no other scheduler is doing so: locks the schedule's
  * row (skipping it when locked), plans the due ticks by the catch-up policy, applies
  * the overlap policy, records every tick, enqueues the runs and moves `next_at` on, in
- * one transaction. Returns null when there was nothing to do here.
+ * one transaction. A tick held by overlap 'queue' goes first, once nothing is running.
+ * `lateFrom` is when the scheduler's pass began: lateness counts from there, so a
+ * pass over many schedules does not make its last ones late. Returns null when there
+ * was nothing to do here.
  */
 export async function fireSchedule(
   store: QueueStore,
   job: ResolvedJob,
   policy: SchedulePolicy,
+  lateFrom: number,
 ): Promise<Fired | null> {
   return store.db.transaction(async (tx) => {
     const now = store.clock.now()
@@ -145,9 +177,13 @@ export async function fireSchedule(
     }>(lockSql(store.s), [job.name])
     const row = rows[0]
     if (!row || row.next_at.getTime() > now) return null
-    const plan = planTicks(compileCron(row.cron, row.timezone), row.next_at, now, policy)
+    const cron = compileCron(row.cron, row.timezone)
+    const plan = planTicks(cron, row.next_at, now, policy, Math.min(now, lateFrom))
+    const { overlap, jitterMs } = policy
     if (job.window && plan.run.length > 0) await lockWindows(tx, store, job.name)
-    const live = await liveRuns(tx, store, job.name)
+    // cancel-previous locks what it will cancel: a run completing meanwhile would move
+    // the watermark under the window the new run starts from
+    const live = await liveRuns(tx, store, job.name, overlap === 'cancel-previous')
     const fired: Fired = {
       ran: [],
       skipped: [],
@@ -157,23 +193,24 @@ export async function fireSchedule(
       cancelled: [],
       next: plan.next,
     }
-    const ticks = plan.missed.map((at) => ({ at, outcome: 'missed' }))
-    const runs = new Map<number, NewRun>()
     let pending = row.pending
-    let busy = live.length > 0
-    const { overlap, jitterMs } = policy
+    if (pending && live.length === 0) {
+      fired.ran.push({ tick: pending, id: await runHeld(tx, store, job, pending) })
+      live.push(fired.ran[0]?.id as string)
+      pending = null
+    }
+    const ticks = plan.missed.map((at) => ({ at, outcome: 'missed' }))
+    const toRun = new Map<number, NewRun>()
+    const busy = live.length > 0
     for (const [i, tick] of plan.run.entries()) {
-      const last = i === plan.run.length - 1
       let outcome: string
-      // cancel-previous: of several ticks due at once only the last runs
-      if (overlap === 'allow' || (overlap === 'cancel-previous' ? last : !busy)) {
-        if (overlap === 'cancel-previous' && live.length > 0 && fired.cancelled.length === 0)
+      if (runs(overlap, job.window !== null, busy, i === plan.run.length - 1)) {
+        if (overlap === 'cancel-previous' && live.length > 0)
           fired.cancelled = await cancelRuns(store, tx, live)
         const runAt = new Date(Math.max(now, tick.getTime()) + Math.random() * jitterMs)
-        runs.set(tick.getTime(), await runFor(tx, store, job, 'schedule', tick, runAt))
+        toRun.set(tick.getTime(), await runFor(tx, store, job, 'schedule', tick, runAt))
         outcome = 'run'
-        busy = true
-      } else if (overlap === 'queue' && pending === null) {
+      } else if (overlap === 'queue' && busy && pending === null) {
         pending = tick
         fired.queued = tick
         outcome = 'queued'
@@ -183,7 +220,7 @@ export async function fireSchedule(
       }
       ticks.push({ at: tick, outcome })
     }
-    fired.ran = await record(tx, store, job, ticks, runs)
+    fired.ran.push(...(await record(tx, store, job, ticks, toRun)))
     await tx.query(`UPDATE ${store.s}.schedules SET next_at = $2, pending = $3 WHERE job = $1`, [
       job.name,
       plan.next ?? NEVER,
@@ -207,12 +244,6 @@ export async function releasePending(
     if (!tick) return null
     if (job.window) await lockWindows(tx, store, job.name)
     if ((await liveRuns(tx, store, job.name)).length > 0) return null
-    const now = new Date(store.clock.now())
-    const run = await runFor(tx, store, job, 'schedule', tick, now)
-    const [made] = await insertRuns(store, tx, job.name, [run])
-    const id = (made as { id: string }).id
-    await tx.query(linkSql(store.s), [job.name, [tick], [id]])
-    await tx.query(`UPDATE ${store.s}.schedules SET pending = NULL WHERE job = $1`, [job.name])
-    return { tick, id }
+    return { tick, id: await runHeld(tx, store, job, tick) }
   })
 }

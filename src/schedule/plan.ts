@@ -33,7 +33,8 @@ export const LATE_MS = 5000
 export const PASS_LIMIT = 1000
 
 /**
- * Plans one pass over the ticks due from `nextAt` to `now`: on-time ticks run; late
+ * Plans one pass over the ticks due from `nextAt` to `now`, lateness counted from
+ * `lateFrom` (when the scheduler's pass began): on-time ticks run; late
  * ones run as `catchUp` says ('latest': the most recent; 'all': those within the
  * window; 'none': none); `startingDeadline` turns any tick handled too late into a
  * missed one. A pass lists at most `PASS_LIMIT` ticks; after a long downtime it skips
@@ -44,9 +45,10 @@ export function planTicks(
   nextAt: Date,
   now: number,
   policy: CatchUpPolicy,
+  lateFrom = now,
 ): TickPlan {
   if (nextAt.getTime() > now) return { run: [], missed: [], next: nextAt, more: false }
-  const care = policy.catchUp === 'all' ? now - policy.catchUpWindowMs : now - LATE_MS
+  const care = policy.catchUp === 'all' ? now - policy.catchUpWindowMs : lateFrom - LATE_MS
   const latest = policy.catchUp === 'latest' ? schedule.prev(new Date(now)) : null
   const ticks: Date[] = []
   let t: Date | null = nextAt
@@ -59,7 +61,7 @@ export function planTicks(
   for (const tick of ticks) {
     const at = tick.getTime()
     const wanted = at >= care || at === latest?.getTime()
-    const inTime = policy.startingDeadlineMs === null || now - at <= policy.startingDeadlineMs
+    const inTime = policy.startingDeadlineMs === null || lateFrom - at <= policy.startingDeadlineMs
     ;(wanted && inTime ? run : missed).push(tick)
   }
   let next = t

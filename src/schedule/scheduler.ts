@@ -33,6 +33,16 @@ export const DEFAULT_POLICY: SchedulePolicy = {
   jitterMs: 0,
 }
 
+const NOTHING: Fired = {
+  ran: [],
+  skipped: [],
+  queued: null,
+  missed: [],
+  more: false,
+  cancelled: [],
+  next: null,
+}
+
 /**
  * Handles the schedule ticks of the jobs defined here. Every process that runs a
  * scheduler does the same; the database decides which handles each tick (a row lock
@@ -92,34 +102,40 @@ export class Scheduler {
        WHERE job = ANY($1::text[]) AND NOT paused`,
       [[...jobs.keys()]],
     )
+    const began = store.clock.now()
     let sleep = pollIntervalMs
     for (const row of rows) {
       if (this.#stopping) break
-      const job = jobs.get(row.job) as ResolvedJob
-      const policy = job.schedule ?? DEFAULT_POLICY
-      let next = row.next_at.getTime()
-      // a long downtime takes a few passes of bounded size; a pass that did nothing
-      // means another scheduler holds the row
-      for (let i = 0; i < 100 && next <= store.clock.now() && !this.#stopping; i++) {
-        const fired = await fireSchedule(store, job, policy)
-        if (!fired) {
-          next = store.clock.now() + 50
-          break
-        }
-        this.#report(job.name, fired)
-        next = fired.next?.getTime() ?? Number.POSITIVE_INFINITY
-      }
-      if (row.pending) {
-        const made = await releasePending(store, job)
-        if (made) {
-          this.#d.emit('schedule:run', { job: job.name, tick: made.tick, runId: made.id })
-          this.#d.enqueued([job.name])
-        }
-      }
+      // one schedule failing (a zone this runtime no longer knows) holds up no other
+      const next = await this.#handle(row, began).catch((err) => {
+        this.#d.emit('error', err as Error)
+        return store.clock.now() + pollIntervalMs
+      })
       sleep = Math.min(sleep, next - store.clock.now())
     }
     if (!this.#stopping) await this.#d.extra?.()
     return Math.max(0, sleep)
+  }
+
+  /** Handles one schedule's due ticks; resolves to when it is next due. */
+  async #handle(row: Row, began: number): Promise<number> {
+    const { store, jobs } = this.#d
+    const job = jobs.get(row.job) as ResolvedJob
+    const policy = job.schedule ?? DEFAULT_POLICY
+    let next = row.next_at.getTime()
+    if (row.pending && next > store.clock.now()) {
+      const made = await releasePending(store, job)
+      if (made) this.#report(job.name, { ...NOTHING, ran: [made] })
+    }
+    // a long downtime takes a few passes of bounded size; a pass that did nothing
+    // means another scheduler holds the row
+    for (let i = 0; i < 100 && next <= store.clock.now() && !this.#stopping; i++) {
+      const fired = await fireSchedule(store, job, policy, began)
+      if (!fired) return store.clock.now() + 50
+      this.#report(job.name, fired)
+      next = fired.next?.getTime() ?? Number.POSITIVE_INFINITY
+    }
+    return next
   }
 
   #report(job: string, fired: Fired): void {

@@ -34,7 +34,8 @@ export async function startWatermark(
 
 /**
  * Moves a job's watermark by hand (the next window starts there), with an audit entry
- * recording the value it replaced. Returns that value.
+ * recording the value it replaced; the item log forgets the windows from there on, so
+ * moving it back processes them again. Returns the value it replaced.
  */
 export async function setWatermark(
   store: QueueStore,
@@ -52,6 +53,12 @@ export async function setWatermark(
       `INSERT INTO ${store.s}.watermarks (job, value, updated_at) VALUES ($1, $2, $3)
        ON CONFLICT (job) DO UPDATE SET value = EXCLUDED.value, updated_at = EXCLUDED.updated_at`,
       [job, value, now],
+    )
+    // windows from the new value on are to be done again: forget their items' outcomes
+    // (scopes sort as their window's start, ISO strings sorting as time)
+    await tx.query(
+      `DELETE FROM ${store.s}.items WHERE job = $1 AND scope >= $2 AND scope < 'window;'`,
+      [job, `window:${value.toISOString()}`],
     )
     await writeAudit(tx, store.s, {
       at: now,

@@ -81,13 +81,17 @@ CREATE TABLE items (
   PRIMARY KEY (job, scope, key)
 );
 CREATE INDEX items_run ON items (run_id);
-CREATE INDEX items_failed ON items (job, at) WHERE NOT ok;
+-- a job's failures over a time range, and the retention sweep by age
+CREATE INDEX items_at ON items (job, at);
 
 -- A backfill walks its range with a cursor, keeping at most `concurrency` runs live;
 -- any scheduler tops it up, so it outlives the process that started it.
 CREATE TABLE backfills (
   id          bigint      GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
   job         text        NOT NULL,
+  -- the schedule as it was when the backfill began: it walks those ticks to the end
+  cron        text        NOT NULL,
+  timezone    text        NOT NULL,
   range_from  timestamptz NOT NULL,
   range_to    timestamptz NOT NULL,
   -- the last tick handled; NULL before the first
