@@ -294,7 +294,12 @@ it('a trigger of a windowed job waits for the unfinished window run', async () =
   await expect(tw.trigger('w')).rejects.toThrow(ConflictError)
   g.release('00:30')
   await until(async () => (await tw.runs.get(first.id))?.state === 'completed')
-  expect((await tw.runs.get(first.id))?.source).toBe('manual')
+  expect(await tw.runs.get(first.id)).toMatchObject({
+    source: 'manual',
+    tick: new Date(T0),
+    window: { from: new Date(T0), to: new Date(T0) },
+    backfill: null,
+  })
   await expect(tw.trigger('nope')).rejects.toThrow(/not defined/)
 })
 

@@ -8,7 +8,8 @@ const columns = (live: boolean) => `
   ${live ? "CASE WHEN state = 'waiting' AND run_at > $NOW THEN 'delayed' ELSE state END" : 'state'} AS state,
   payload, ${live ? 'NULL::jsonb' : 'result'} AS result, progress, attempt, max_attempts, errors,
   priority, key, source, created_at, run_at, started_at,
-  ${live ? 'NULL::timestamptz' : 'finished_at'} AS finished_at`
+  ${live ? 'NULL::timestamptz' : 'finished_at'} AS finished_at, tick, window_from, window_to,
+  backfill::text`
 
 interface RunRow {
   id: string
@@ -27,6 +28,10 @@ interface RunRow {
   run_at: Date
   started_at: Date | null
   finished_at: Date | null
+  tick: Date | null
+  window_from: Date | null
+  window_to: Date | null
+  backfill: string | null
 }
 
 const toRun = (r: RunRow): Run => ({
@@ -46,6 +51,9 @@ const toRun = (r: RunRow): Run => ({
   runAt: r.run_at,
   startedAt: r.started_at,
   finishedAt: r.finished_at,
+  tick: r.tick,
+  window: r.window_from && r.window_to ? { from: r.window_from, to: r.window_to } : null,
+  backfill: r.backfill,
 })
 
 const getSql = (s: string) => `

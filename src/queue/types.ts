@@ -43,6 +43,12 @@ export interface Run<P = unknown, R = unknown> {
   runAt: Date
   startedAt: Date | null
   finishedAt: Date | null
+  /** the schedule tick it answers (or, in a backfill, stands for) */
+  tick: Date | null
+  /** the window `[from, to)` a windowed run processes */
+  window: { from: Date; to: Date } | null
+  /** the backfill it belongs to */
+  backfill: string | null
 }
 
 /** Counts of runs by state. */
