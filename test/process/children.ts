@@ -5,7 +5,7 @@ import { afterEach } from 'vitest'
 import type { JobOptions, TickworkOptions } from '../../src/index.js'
 import { databaseUrl, freshSchema, makeTickwork, until } from '../helpers.js'
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/worker.mjs', import.meta.url))
+const WORKER = fileURLToPath(new URL('../fixtures/worker.mjs', import.meta.url))
 
 /** What test/fixtures/worker.mjs is told (see its header). */
 export interface ChildSettings {
@@ -34,19 +34,10 @@ export class Child {
   stdout = ''
   stderr = ''
 
-  constructor(settings: ChildSettings) {
-    this.proc = spawn(process.execPath, [FIXTURE], {
-      env: {
-        ...process.env,
-        TW_DATABASE_URL: databaseUrl(),
-        TW_SCHEMA: settings.schema,
-        TW_MODE: settings.mode ?? 'worker',
-        TW_JOB: settings.job ?? 'work',
-        TW_JOB_OPTIONS: JSON.stringify(settings.jobOptions ?? {}),
-        TW_OPTIONS: JSON.stringify(settings.options ?? {}),
-        TW_HANDLER: settings.handler ?? 'noop',
-        ...(settings.grace ? { TW_GRACE: settings.grace } : {}),
-      },
+  /** Runs `fixture` (a script in test/fixtures) with the test database and `env`. */
+  constructor(fixture: string, env: Record<string, string>) {
+    this.proc = spawn(process.execPath, [fixture], {
+      env: { ...process.env, TW_DATABASE_URL: databaseUrl(), ...env },
       stdio: ['pipe', 'pipe', 'pipe'],
     })
     if (this.proc.pid === undefined) throw new Error('could not start the fixture process')
@@ -69,8 +60,12 @@ export class Child {
     })
   }
 
+  /** The complete lines printed so far. */
   get lines(): string[] {
-    return this.stdout.split('\n').filter(Boolean)
+    return this.stdout
+      .slice(0, this.stdout.lastIndexOf('\n') + 1)
+      .split('\n')
+      .filter(Boolean)
   }
 
   /** Resolves once the process printed `line`; rejects when it exits first or on timeout. */
@@ -105,11 +100,24 @@ export class Child {
 
 const children = new Set<Child>()
 
-/** Starts the fixture; the process is SIGKILLed after the test if still running. */
-export function startChild(settings: ChildSettings): Child {
-  const child = new Child(settings)
+/** Starts a fixture script; the process is SIGKILLed after the test if still running. */
+export function startFixture(fixture: string, env: Record<string, string>): Child {
+  const child = new Child(fixture, env)
   children.add(child)
   return child
+}
+
+/** Starts test/fixtures/worker.mjs. */
+export function startChild(settings: ChildSettings): Child {
+  return startFixture(WORKER, {
+    TW_SCHEMA: settings.schema,
+    TW_MODE: settings.mode ?? 'worker',
+    TW_JOB: settings.job ?? 'work',
+    TW_JOB_OPTIONS: JSON.stringify(settings.jobOptions ?? {}),
+    TW_OPTIONS: JSON.stringify(settings.options ?? {}),
+    TW_HANDLER: settings.handler ?? 'noop',
+    ...(settings.grace ? { TW_GRACE: settings.grace } : {}),
+  })
 }
 
 /** Starts `n` workers alike and waits until each printed 'ready'. */

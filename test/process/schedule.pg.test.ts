@@ -1,8 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { afterEach, expect, it } from 'vitest'
-import { databaseUrl, freshSchema, makeTickwork, pgClient, until } from '../helpers.js'
-import { eventually } from './children.js'
+import { expect, it } from 'vitest'
+import { freshSchema, makeTickwork, pgClient, until } from '../helpers.js'
+import { type Child, eventually, startFixture } from './children.js'
 
 const db = await pgClient()
 
@@ -20,96 +19,42 @@ interface SchedulerSettings {
   speed?: number
 }
 
-/** A process running test/fixtures/scheduler.mjs, its output gathered as it comes. */
-class SchedulerProcess {
-  readonly proc: ChildProcess
-  readonly exited: Promise<void>
-  exit: { code: number | null; signal: NodeJS.Signals | null } | undefined
-  stdout = ''
-  stderr = ''
-
-  constructor(s: SchedulerSettings) {
-    this.proc = spawn(process.execPath, [FIXTURE], {
-      env: {
-        ...process.env,
-        TW_DATABASE_URL: databaseUrl(),
-        TW_SCHEMA: s.schema,
-        TW_JOB: s.job ?? 'tick',
-        ...(s.schedule ? { TW_SCHEDULE: JSON.stringify(s.schedule) } : {}),
-        TW_OPTIONS: JSON.stringify(s.options ?? {}),
-        ...(s.t0 !== undefined ? { TW_T0: String(s.t0), TW_SPEED: String(s.speed ?? 1) } : {}),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    this.proc.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      this.stdout += d
-    })
-    this.proc.stderr?.setEncoding('utf8').on('data', (d: string) => {
-      this.stderr += d
-    })
-    this.exited = new Promise((resolve) => {
-      this.proc.once('exit', (code, signal) => {
-        this.exit = { code, signal }
-        resolve()
-      })
-    })
-    this.proc.once('error', (err) => {
-      this.stderr += `spawn error: ${err.stack}\n`
-    })
-  }
-
-  get pid(): number {
-    return this.proc.pid ?? -1
-  }
-
-  /** The complete lines printed so far. */
-  get lines(): string[] {
-    return this.stdout
-      .slice(0, this.stdout.lastIndexOf('\n') + 1)
-      .split('\n')
-      .filter(Boolean)
-  }
-
-  /** The lines '<kind> <tick> <run id>' printed so far. */
-  events(kind: 'scheduled' | 'ran'): Array<{ tick: number; id: string }> {
-    return this.lines
-      .map((l) => l.split(' '))
-      .filter(([k]) => k === kind)
-      .map(([, tick, id]) => ({ tick: Number(tick), id: id as string }))
-  }
-
-  async ready(): Promise<void> {
-    await until(() => {
-      if (this.lines.includes('ready')) return true
-      if (this.exit)
-        throw new Error(`process ${this.pid} exited before 'ready'; stderr:\n${this.stderr}`)
-      return false
-    }, 20_000)
-  }
-
-  get summary() {
-    return {
-      pid: this.pid,
-      exit: this.exit,
-      lines: this.lines.length,
-      tail: this.lines.slice(-5),
-      stderr: this.stderr.slice(0, 800),
-    }
-  }
+/** The scheduler fixture, with what it is told. */
+function startScheduler(s: SchedulerSettings): Child {
+  return startFixture(FIXTURE, {
+    TW_SCHEMA: s.schema,
+    TW_JOB: s.job ?? 'tick',
+    ...(s.schedule ? { TW_SCHEDULE: JSON.stringify(s.schedule) } : {}),
+    TW_OPTIONS: JSON.stringify(s.options ?? {}),
+    ...(s.t0 !== undefined ? { TW_T0: String(s.t0), TW_SPEED: String(s.speed ?? 1) } : {}),
+  })
 }
 
-const started = new Set<SchedulerProcess>()
+/** The lines '<kind> <tick> <run id>' a scheduler fixture printed so far. */
+function events(p: Child, kind: 'scheduled' | 'ran'): Array<{ tick: number; id: string }> {
+  return p.lines
+    .map((l) => l.split(' '))
+    .filter(([k]) => k === kind)
+    .map(([, tick, id]) => ({ tick: Number(tick), id: id as string }))
+}
 
-async function startSchedulers(n: number, s: SchedulerSettings): Promise<SchedulerProcess[]> {
-  const list = Array.from({ length: n }, () => new SchedulerProcess(s))
-  for (const p of list) started.add(p)
-  await Promise.all(list.map((p) => p.ready()))
+const summary = (p: Child) => ({
+  pid: p.pid,
+  exit: p.exit,
+  lines: p.lines.length,
+  tail: p.lines.slice(-5),
+  stderr: p.stderr.slice(0, 800),
+})
+
+async function startSchedulers(n: number, s: SchedulerSettings): Promise<Child[]> {
+  const list = Array.from({ length: n }, () => startScheduler(s))
+  await Promise.all(list.map((p) => p.printed('ready')))
   return list
 }
 
 /** SIGTERM to each; checks each stopped cleanly (exit 0, nothing on stderr). */
-async function stopSchedulers(list: SchedulerProcess[]): Promise<void> {
-  for (const p of list) if (!p.exit) p.proc.kill('SIGTERM')
+async function stopSchedulers(list: Child[]): Promise<void> {
+  for (const p of list) p.kill('SIGTERM')
   await until(() => list.every((p) => p.exit), 20_000)
   for (const p of list)
     expect({ pid: p.pid, exit: p.exit, stderr: p.stderr }).toEqual({
@@ -118,16 +63,6 @@ async function stopSchedulers(list: SchedulerProcess[]): Promise<void> {
       stderr: '',
     })
 }
-
-afterEach(async () => {
-  const left = [...started]
-  started.clear()
-  for (const p of left) if (!p.exit) p.proc.kill('SIGKILL')
-  await Promise.all(left.map((p) => p.exited))
-})
-process.once('exit', () => {
-  for (const p of started) if (!p.exit) p.proc.kill('SIGKILL')
-})
 
 interface Tick {
   at: number
@@ -173,7 +108,7 @@ it('4 processes over 200 ticks of a one-second cron: exactly 200 runs, one per t
       await db.query(`SELECT count(*)::int AS n, min(at) AS first, max(at) AS last FROM ${s}.ticks`)
     ).rows[0],
     live: (await db.query(`SELECT state, count(*)::int AS n FROM ${s}.runs GROUP BY state`)).rows,
-    processes: procs.map((p) => p.summary),
+    processes: procs.map(summary),
   })
   const bounds = async () => {
     const { rows } = await db.query<{ first: Date | null; last: Date | null }>(
@@ -253,8 +188,8 @@ it('4 processes over 200 ticks of a one-second cron: exactly 200 runs, one per t
   // what the processes said: each run of the window enqueued by one scheduler, executed
   // by one worker, and more than one process's scheduler won ticks
   const inWindow = (e: { tick: number }) => e.tick >= first.getTime() && e.tick < end.getTime()
-  const scheduled = procs.map((p) => p.events('scheduled').filter(inWindow))
-  const ran = procs.flatMap((p) => p.events('ran').filter(inWindow))
+  const scheduled = procs.map((p) => events(p, 'scheduled').filter(inWindow))
+  const ran = procs.flatMap((p) => events(p, 'ran').filter(inWindow))
   const byTick = (list: Array<{ tick: number; id: string }>) =>
     [...list].sort((a, b) => a.tick - b.tick).map((e) => [e.tick, e.id])
   const expected = runs.map((r) => [r.tick.getTime(), r.id])
@@ -271,17 +206,17 @@ it('pause, resume and a cron change reach every process within a second, without
   // this process changes the schedule; it runs no scheduler
   const tw = makeTickwork({ schema })
   const procs = await startSchedulers(2, { schema, options: { pollInterval: 100 } })
-  const state = async () => ({ ticks: await ticks(schema), processes: procs.map((p) => p.summary) })
+  const state = async () => ({ ticks: await ticks(schema), processes: procs.map(summary) })
   await eventually('two ticks ran', async () => (await ticks(schema)).length >= 2, 5_000, state)
 
   const paused = await tw.pause('tick')
   expect(paused).toMatchObject({ paused: true, cron: '* * * * * *' })
   const atPause = (await ticks(schema)).length
-  const scheduledAtPause = procs.map((p) => p.events('scheduled').length)
+  const scheduledAtPause = procs.map((p) => events(p, 'scheduled').length)
   // two ticks' time: neither process handles a tick while paused
   await sleep(2_100)
   expect((await ticks(schema)).length).toBe(atPause)
-  expect(procs.map((p) => p.events('scheduled').length)).toEqual(scheduledAtPause)
+  expect(procs.map((p) => events(p, 'scheduled').length)).toEqual(scheduledAtPause)
 
   await tw.schedules.update('tick', { cron: '*/2 * * * * *' })
   const resumed = await tw.resume('tick')
@@ -327,7 +262,7 @@ it('a time zone change reaches the processes without a restart', async () => {
     speed: SPEED,
     options: { pollInterval: 100, leaseTime: '1000h', poolSize: 3 },
   })
-  const state = async () => ({ ticks: await ticks(schema), processes: procs.map((p) => p.summary) })
+  const state = async () => ({ ticks: await ticks(schema), processes: procs.map(summary) })
   await eventually('two ticks ran', async () => (await ticks(schema)).length >= 2, 5_000, state)
 
   const changed = await tw.schedules.update('tick', { timezone: 'Asia/Kathmandu' })
