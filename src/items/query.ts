@@ -1,5 +1,6 @@
 import type { Retention } from '../maintenance/retention.js'
 import type { QueueStore } from '../queue/store.js'
+import { distinctJobs } from '../store/distinct.js'
 
 /** One item's latest outcome, as `tw.items.list` returns it. */
 export interface Item {
@@ -55,14 +56,6 @@ const sweepSql = (s: string) => `
     SELECT job, scope, key FROM ${s}.items WHERE job = $1 AND at < $2 LIMIT 1000)
   RETURNING 1`
 
-const jobsSql = (s: string) => `
-  WITH RECURSIVE jobs AS (
-    SELECT min(job) AS job FROM ${s}.items
-    UNION ALL
-    SELECT (SELECT min(job) FROM ${s}.items WHERE job > jobs.job) FROM jobs WHERE jobs.job IS NOT NULL
-  )
-  SELECT job FROM jobs WHERE job IS NOT NULL`
-
 /** The longest age any of a job's retention rules keeps a run for. */
 const longest = (keep: Retention): number | null => {
   const ages = [keep.completed, keep.failed, keep.cancelled].map((r) => r.ageMs)
@@ -78,9 +71,8 @@ export async function sweepItems(
   jobs: Map<string, Retention>,
   fallback: Retention,
 ): Promise<number> {
-  const { rows } = await store.db.query<{ job: string }>(jobsSql(store.s))
   let total = 0
-  for (const { job } of rows) {
+  for (const job of await distinctJobs(store.db, store.s, 'items')) {
     const age = longest(jobs.get(job) ?? fallback) ?? (longest(fallback) as number)
     const before = new Date(store.clock.now() - age)
     for (;;) {

@@ -1,4 +1,5 @@
 import type { QueueStore } from '../queue/store.js'
+import { distinctJobs } from '../store/distinct.js'
 
 /** How long finished runs of one state are kept: by age, by count, or both. */
 export interface KeepRule {
@@ -31,17 +32,6 @@ const byCountSql = (s: string) => `
     ORDER BY finished_at DESC OFFSET $3 LIMIT $4)
   RETURNING 1`
 
-// The distinct jobs in the history, one index probe each (a loose index scan): with a
-// million finished runs, scanning them for "jobs not in this list" cost 100 ms a
-// pass, and that pass ran beside the workers.
-const historyJobsSql = (s: string) => `
-  WITH RECURSIVE jobs AS (
-    SELECT min(job) AS job FROM ${s}.run_history
-    UNION ALL
-    SELECT (SELECT min(job) FROM ${s}.run_history WHERE job > jobs.job) FROM jobs WHERE jobs.job IS NOT NULL
-  )
-  SELECT job FROM jobs WHERE job IS NOT NULL`
-
 async function drain(run: () => Promise<number>): Promise<number> {
   let total = 0
   for (;;) {
@@ -64,9 +54,8 @@ export async function sweepRetention(
   const now = store.clock.now()
   const del = async (sql: string, params: unknown[]) =>
     drain(async () => (await store.db.query(sql, [...params, BATCH])).rows.length)
-  const { rows } = await store.db.query<{ job: string }>(historyJobsSql(store.s))
   let total = 0
-  for (const { job } of rows) {
+  for (const job of await distinctJobs(store.db, store.s, 'run_history')) {
     const keep = jobs.get(job) ?? fallback
     for (const state of ['completed', 'failed', 'cancelled'] as const) {
       const rule = keep[state]
