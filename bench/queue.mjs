@@ -16,6 +16,7 @@ import {
   table,
   waitQuiet,
   watchForeignCpu,
+  wholeNumber,
   withClient,
 } from './util.mjs'
 
@@ -61,11 +62,7 @@ if (args.help) {
   process.exit(0)
 }
 
-const int = (name) => {
-  const n = Number(args[name])
-  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} expects a whole number`)
-  return n
-}
+const int = (name) => wholeNumber(args, name)
 const runs = Math.max(1, int('runs'))
 const jobs = Math.max(1, int('jobs'))
 const withHistory = args['no-history']

@@ -19,6 +19,7 @@ import {
   table,
   waitQuiet,
   watchForeignCpu,
+  wholeNumber,
   withClient,
 } from './util.mjs'
 
@@ -106,11 +107,7 @@ async function main() {
     console.log(HELP)
     process.exit(0)
   }
-  const int = (name) => {
-    const n = Number(args[name])
-    if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} expects a whole number`)
-    return n
-  }
+  const int = (name) => wholeNumber(args, name)
   const ticks = Math.max(1, int('ticks'))
   const processes = Math.max(2, int('processes'))
   const quietWait = int('quiet-wait')

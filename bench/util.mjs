@@ -34,6 +34,13 @@ export async function withClient(fn, url = DATABASE_URL) {
 export const dropSchema = (schema) =>
   withClient((c) => c.query(`DROP SCHEMA IF EXISTS ${ident(schema)} CASCADE`))
 
+/** The whole-number value of option `--name` in parsed `args`; throws naming the flag. */
+export function wholeNumber(args, name) {
+  const n = Number(args[name])
+  if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} expects a whole number`)
+  return n
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Resolves when `check()` turns true (polled), or rejects after `timeoutMs`. */
