@@ -414,3 +414,58 @@ it('backfill of a windowed job: each tick its own window; cancel frees the rest'
     cancelled: 1,
   })
 })
+
+it('jitter delays scheduled runs; the job timeout applies to them', async () => {
+  const clock = manualClock(T0)
+  const tw = makeTickwork({ clock })
+  tw.job('jittery', { schedule: { cron: '* * * * *', jitter: '30s' }, run: () => {} })
+  tw.job('slow', {
+    schedule: '* * * * *',
+    timeout: '100ms',
+    retry: { attempts: 1 },
+    run: ({ signal }) =>
+      new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+  })
+  const runs: Record<string, string> = {}
+  tw.on('schedule:run', (e) => {
+    runs[e.job] = e.runId
+  })
+  await tw.start()
+  clock.set(Date.parse('2026-01-01T00:31:00.000Z'))
+  await until(() => Object.keys(runs).length === 2)
+  const jittered = await tw.runs.get(runs.jittery as string)
+  expect(jittered?.tick).toEqual(new Date('2026-01-01T00:31:00Z'))
+  expect(jittered?.runAt.getTime()).toBeGreaterThan(Date.parse('2026-01-01T00:31:00Z'))
+  expect(jittered?.runAt.getTime()).toBeLessThanOrEqual(Date.parse('2026-01-01T00:31:30Z'))
+  await until(async () => (await tw.runs.get(runs.slow as string))?.state === 'failed')
+  expect((await tw.runs.get(runs.slow as string))?.errors[0]?.name).toBe('TimeoutError')
+})
+
+it('a retried window run redoes only the items that failed in that window', async () => {
+  const clock = manualClock(Date.parse('2026-01-01T00:59:00Z'))
+  const tw = makeTickwork({ clock })
+  const calls: string[] = []
+  tw.job('vc', {
+    schedule: '0 * * * *',
+    window: { start: '2026-01-01T00:00:00Z' },
+    retry: { attempts: 2, backoff: 'fixed', delay: '1s' },
+    run: async ({ items, attempt }) =>
+      items.each(['r1', 'r2', 'r3'], { failRun: 'any' }, (r) => {
+        calls.push(`${attempt}:${r}`)
+        if (attempt === 1 && r === 'r2') throw new Error('document missing')
+      }),
+  })
+  await tw.start()
+  clock.set(Date.parse('2026-01-01T01:00:00.005Z'))
+  await until(() => calls.length === 3)
+  await until(async () => (await tw.items.list({ job: 'vc', ok: false })).length === 1)
+  // the run failed: the watermark stays at the window's start
+  expect((await tw.watermark.get('vc'))?.toISOString()).toBe('2026-01-01T00:00:00.000Z')
+  clock.advance(1500)
+  await until(
+    async () => (await tw.watermark.get('vc'))?.toISOString() === '2026-01-01T01:00:00.000Z',
+  )
+  expect(calls).toEqual(['1:r1', '1:r2', '1:r3', '2:r2'])
+  const [item] = await tw.items.list({ job: 'vc' })
+  expect(item?.scope).toBe('window:2026-01-01T00:00:00.000Z/2026-01-01T01:00:00.000Z')
+})
