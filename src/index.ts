@@ -1,13 +1,19 @@
 export type { StandardSchemaV1 } from '@standard-schema/spec'
+export type { BackfillStatus } from './backfill/backfill.js'
+export type { Backfill } from './client/backfill.js'
+export type { ItemLog } from './client/items.js'
 export type { EnqueueItem, Job } from './client/job.js'
 export type {
   EnqueueOptions,
   JobOptions,
   KeepOptions,
   RetryOptions,
+  ScheduleOptions,
   TickworkOptions,
+  WindowOptions,
 } from './client/options.js'
 export type { Runs } from './client/runs.js'
+export type { Schedules } from './client/schedules.js'
 export type { StartOptions } from './client/tickwork.js'
 export { Tickwork } from './client/tickwork.js'
 export type { Issue } from './errors.js'
@@ -21,8 +27,15 @@ export {
   TimeoutError,
   ValidationError,
 } from './errors.js'
+export type { EachOptions, ItemCounts, Items } from './items/each.js'
+export { ItemsFailedError } from './items/each.js'
+export type { Item } from './items/query.js'
 export type { Enqueued } from './queue/enqueue.js'
 export type { AttemptError, Run, RunCounts, RunSource, RunState } from './queue/types.js'
+export type { ScheduleInfo } from './schedule/control.js'
+export type { Overlap } from './schedule/fire.js'
+export type { CatchUp } from './schedule/plan.js'
+export type { AuditEntry } from './store/audit.js'
 export type { Queryable, Tx } from './store/db.js'
 export type { Clock } from './util/clock.js'
 export type { Duration } from './util/duration.js'

@@ -21,7 +21,7 @@ const filterSchema = z
   .strict()
 
 /** The item log: per-item outcomes recorded by `ctx.items.each`. Made as `tw.items`. */
-export class Items {
+export class ItemLog {
   constructor(private readonly open: () => Promise<QueueStore>) {}
 
   /**

@@ -36,7 +36,7 @@ import { Worker } from '../worker/worker.js'
 import type { Backfill } from './backfill.js'
 import { Backfills } from './backfills.js'
 import { auditSchema, dateSchema } from './inputs.js'
-import { Items } from './items.js'
+import { ItemLog } from './items.js'
 import { Job, validatePayload } from './job.js'
 import {
   DEFAULT_KEEP,
@@ -79,7 +79,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   /** read and change schedules at runtime */
   readonly schedules: Schedules
   /** the item log: per-item outcomes of runs */
-  readonly items: Items
+  readonly items: ItemLog
   /** where each windowed job's processing has reached */
   readonly watermark = {
     /** The job's watermark: the start of its next window; null before its first run. */
@@ -132,7 +132,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
       () => this.#open(),
       (job) => this.#jobs.get(job)?.def,
     )
-    this.items = new Items(() => this.#open())
+    this.items = new ItemLog(() => this.#open())
     this.#backfills = new Backfills({
       open: () => this.#open(),
       defined: (job) => this.#defined(job),
