@@ -459,7 +459,8 @@ it('a retried window run redoes only the items that failed in that window', asyn
   clock.set(Date.parse('2026-01-01T01:00:00.005Z'))
   await until(() => calls.length === 3)
   await until(async () => (await tw.items.list({ job: 'vc', ok: false })).length === 1)
-  // the run failed: the watermark stays at the window's start
+  // the attempt failed (its retry is due a second from the failure): the watermark stays
+  await until(async () => (await tw.runs.counts('vc')).delayed === 1)
   expect((await tw.watermark.get('vc'))?.toISOString()).toBe('2026-01-01T00:00:00.000Z')
   clock.advance(1500)
   await until(
