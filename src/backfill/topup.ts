@@ -97,17 +97,19 @@ async function enqueueTicks(
  * Keeps a backfill's live runs up to its concurrency: walks on from its cursor over
  * the ticks of the schedule as it was when the backfill began, enqueueing a run for
  * each tick nothing ran yet, oldest first; marks it completed once the range is walked
- * and its last run ended. Any process may do this; the backfill's row lock makes it
- * one at a time. Returns how many runs it enqueued.
+ * and its last run ended. Any process that defines the job (`jobOf`) may do this; the
+ * backfill's row lock makes it one at a time. Returns how many runs it enqueued.
  */
 export async function topUpBackfill(
   store: QueueStore,
   id: string,
-  job: ResolvedJob,
+  jobOf: (name: string) => ResolvedJob | undefined,
 ): Promise<number> {
   return store.db.transaction(async (tx) => {
     const b = (await tx.query<BackfillRow>(lockSql(store.s), [id])).rows[0]
-    if (!b) return 0
+    // ended, held by another process, or a job this process does not run
+    const job = b && jobOf(b.job)
+    if (!b || !job) return 0
     const cron = compileCron(b.cron, b.timezone)
     let room = b.concurrency - b.live
     let cursor = b.cursor ?? new Date(b.range_from.getTime() - 1)

@@ -89,8 +89,8 @@ export class Backfills {
   }
 
   async #topUp(store: QueueStore, id: string): Promise<void> {
-    const status = await this.#status(store, id)
-    if (status.state !== 'running' || !this.host.jobs().includes(status.job)) return
-    if ((await topUpBackfill(store, id, this.host.defined(status.job))) > 0) this.host.wake()
+    const jobOf = (job: string) =>
+      this.host.jobs().includes(job) ? this.host.defined(job) : undefined
+    if ((await topUpBackfill(store, id, jobOf)) > 0) this.host.wake()
   }
 }
