@@ -242,12 +242,8 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   /** Operators' changes (watermark set, schedule paused, resumed, changed), newest first. */
   async audit(options: { job?: string; limit?: number } = {}): Promise<AuditEntry[]> {
     parse(auditSchema, options, 'audit options')
-    return readAudit(
-      (await this.#open()).db,
-      ident(this.#o.schema),
-      options.job,
-      options.limit ?? 100,
-    )
+    const store = await this.#open()
+    return readAudit(store.db, store.s, options.job, options.limit ?? 100)
   }
 
   /** Runs `fn` in a tickwork transaction; pass the handle as `tx` to enqueue inside it. */
@@ -290,6 +286,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
       throw err
     }
     const deadLetterRun = (job: string) => this.#deadLetterRun(job)
+    const defined = new Map([...this.#jobs].map(([name, j]) => [name, j.def]))
     // a listener that throws must not break the worker's bookkeeping around the emit
     const emit: Emit = (event, data) => {
       try {
@@ -301,7 +298,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     if (options.worker !== false && this.#jobs.size > 0) {
       this.#worker = new Worker({
         store,
-        jobs: new Map([...this.#jobs].map(([name, j]) => [name, j.def])),
+        jobs: defined,
         workerId: this.#workerId,
         leaseMs: this.#o.leaseMs,
         pollIntervalMs: this.#o.pollIntervalMs,
@@ -315,7 +312,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     if (options.scheduler !== false && this.#jobs.size > 0) {
       this.#scheduler = new Scheduler({
         store,
-        jobs: new Map([...this.#jobs].map(([name, j]) => [name, j.def])),
+        jobs: defined,
         pollIntervalMs: this.#o.pollIntervalMs,
         emit,
         enqueued: () => this.#worker?.wake(),

@@ -11,8 +11,8 @@ export interface SchedulerDeps {
   jobs: Map<string, ResolvedJob>
   pollIntervalMs: number
   emit: Emit
-  /** runs were enqueued for these jobs: the local worker may take them at once */
-  enqueued(jobs: string[]): void
+  /** runs were enqueued: the local worker may take them at once */
+  enqueued(): void
   /** one pass of other periodic work that rides on the scheduler's loop (backfills) */
   extra?: () => Promise<void>
 }
@@ -144,7 +144,7 @@ export class Scheduler {
     for (const tick of fired.skipped) emit('schedule:skipped', { job, tick, reason: 'overlap' })
     if (fired.missed.length > 0 || fired.more)
       emit('schedule:missed', { job, ticks: fired.missed, more: fired.more })
-    if (fired.ran.length > 0) this.#d.enqueued([job])
+    if (fired.ran.length > 0) this.#d.enqueued()
   }
 
   /** Stops the loop after the pass under way. Idempotent. */
