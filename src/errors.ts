@@ -79,3 +79,26 @@ export class StateError extends TickworkError {
     super('STATE', message)
   }
 }
+
+/**
+ * A lock is held by someone else: a trigger while the job's previous triggered run is
+ * unfinished. `retryAfterMs` is when its lease lapses at the latest.
+ */
+export class LockedError extends TickworkError {
+  readonly retryAfterMs: number
+
+  constructor(name: string, holder: { owner: string; expiresAt: Date }, now: number) {
+    const retryAfterMs = Math.max(0, holder.expiresAt.getTime() - now)
+    super(
+      'LOCKED',
+      `'${name}' is held by ${holder.owner} until ${holder.expiresAt.toISOString()}`,
+      {
+        name,
+        owner: holder.owner,
+        expiresAt: holder.expiresAt.toISOString(),
+        retryAfterMs,
+      },
+    )
+    this.retryAfterMs = retryAfterMs
+  }
+}

@@ -3,6 +3,8 @@ export type { BackfillStatus } from './backfill/backfill.js'
 export type { Backfill } from './client/backfill.js'
 export type { ItemLog } from './client/items.js'
 export type { EnqueueItem, Job } from './client/job.js'
+export type { JobDefinition, JobInfo, Jobs } from './client/jobs.js'
+export type { Locks } from './client/locks.js'
 export type {
   EnqueueOptions,
   JobOptions,
@@ -16,9 +18,11 @@ export type { Runs } from './client/runs.js'
 export type { Schedules } from './client/schedules.js'
 export type { StartOptions } from './client/tickwork.js'
 export { Tickwork } from './client/tickwork.js'
+export type { Triggered, TriggerOptions } from './client/trigger.js'
 export type { Issue } from './errors.js'
 export {
   ConflictError,
+  LockedError,
   NotFoundError,
   PermanentError,
   SchemaVersionError,
@@ -30,7 +34,9 @@ export {
 export type { EachOptions, ItemCounts, Items } from './items/each.js'
 export { ItemsFailedError } from './items/each.js'
 export type { Item } from './items/query.js'
+export type { LockInfo } from './lock/lock.js'
 export type { Enqueued } from './queue/enqueue.js'
+export type { Backlog, JobActivity } from './queue/stats.js'
 export type { AttemptError, Run, RunCounts, RunSource, RunState } from './queue/types.js'
 export type { ScheduleInfo } from './schedule/control.js'
 export type { Overlap } from './schedule/fire.js'

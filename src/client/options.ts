@@ -170,6 +170,16 @@ const tickworkSchema = z
     maintenanceInterval: duration.refine((ms) => ms >= 10, 'must be at least 10 ms').optional(),
     poolSize: positiveInt.max(1000).optional(),
     workerId: z.string().min(1).optional(),
+    locks: z
+      .union([
+        z.literal('postgres'),
+        z
+          .object({
+            redis: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL'),
+          })
+          .strict(),
+      ])
+      .optional(),
   })
   .strict()
 
@@ -320,6 +330,11 @@ export interface TickworkOptions {
   poolSize?: number
   /** this process's name in the runs it holds; default host:pid:random */
   workerId?: string
+  /**
+   * where `tw.lock` and the trigger endpoint keep their leases: 'postgres' (default,
+   * the store's `locks` table) or `{ redis: 'redis://…' }` (keys named as the locks)
+   */
+  locks?: 'postgres' | { redis: string }
 }
 
 /** A job definition with every option validated, defaults applied and durations in ms. */
@@ -480,6 +495,7 @@ export interface ResolvedTickwork {
   maintenanceMs: number
   poolSize: number | undefined
   workerId: string | undefined
+  locks: 'postgres' | { redis: string }
 }
 
 /** Validates `new Tickwork()` options. Throws `ValidationError` naming each bad option. */
@@ -496,5 +512,6 @@ export function resolveTickwork(options: TickworkOptions): ResolvedTickwork {
     maintenanceMs: o.maintenanceInterval ?? 60_000,
     poolSize: o.poolSize,
     workerId: o.workerId,
+    locks: o.locks ?? 'postgres',
   }
 }

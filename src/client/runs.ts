@@ -3,6 +3,7 @@ import { ValidationError } from '../errors.js'
 import { cancelRun } from '../queue/cancel.js'
 import { countRuns, getRun, getRunByKey, listRuns } from '../queue/inspect.js'
 import { retryFailed, retryOne } from '../queue/retry.js'
+import { type Backlog, backlog } from '../queue/stats.js'
 import type { QueueStore } from '../queue/store.js'
 import type { Run, RunCounts, RunState } from '../queue/types.js'
 
@@ -69,6 +70,11 @@ export class Runs {
   /** Runs by state, of one job or of all. */
   async counts(job?: string): Promise<RunCounts> {
     return countRuns(await this.store(), job)
+  }
+
+  /** Live runs per job (waiting, delayed, active, oldest due), for every job with any: cheap, for metrics. */
+  async backlog(): Promise<Backlog[]> {
+    return backlog(await this.store())
   }
 
   /**

@@ -40,6 +40,19 @@ export async function scheduleOf(
   throw new NotFoundError(`job '${job}' has no schedule`, { job })
 }
 
+/** The next `n` fire times of `cron` after now, from where the stored schedule stands. */
+export function upcoming(
+  cron: CronSchedule,
+  now: number,
+  stored: ScheduleInfo | undefined,
+  n: number,
+): Date[] {
+  if (stored?.paused) return []
+  // the stored next tick may be due already: it is the first fire time still to come
+  const from = stored ? Math.max(now, stored.nextAt.getTime() - 1) : now
+  return nextTicks(cron, new Date(from), n)
+}
+
 /** Read and change schedules at runtime. Made by `new Tickwork()` as `tw.schedules`. */
 export class Schedules {
   constructor(
@@ -69,9 +82,7 @@ export class Schedules {
     const stored = await storedSchedule(store, job)
     if (stored?.paused) return []
     const cron = await scheduleOf(store, job, this.defined(job), stored)
-    const now = store.clock.now()
-    const from = stored ? Math.max(now, stored.nextAt.getTime() - 1) : now
-    return nextTicks(cron, new Date(from), n)
+    return upcoming(cron, store.clock.now(), stored, n)
   }
 
   /**

@@ -7,6 +7,8 @@ import {
   StateError,
   ValidationError,
 } from '../errors.js'
+import { type LockBackend, triggerLockName } from '../lock/lock.js'
+import { postgresLocks } from '../lock/postgres.js'
 import { Maintenance } from '../maintenance/loop.js'
 import type { Retention } from '../maintenance/retention.js'
 import { type Enqueued, insertRuns, type NewRun } from '../queue/enqueue.js'
@@ -18,7 +20,6 @@ import {
   resumeSchedule,
   type ScheduleInfo,
 } from '../schedule/control.js'
-import { liveRuns, runFor } from '../schedule/fire.js'
 import { Scheduler } from '../schedule/scheduler.js'
 import { type AuditEntry, readAudit } from '../store/audit.js'
 import type { Db, Tx } from '../store/db.js'
@@ -29,15 +30,16 @@ import { systemClock } from '../util/clock.js'
 import type { Duration } from '../util/duration.js'
 import { toMs } from '../util/duration.js'
 import { TypedEmitter } from '../util/emitter.js'
-import { lockWindows } from '../window/lock.js'
 import { getWatermark, setWatermark } from '../window/watermark.js'
 import type { Emit, TickworkEvents } from '../worker/events.js'
-import { Worker } from '../worker/worker.js'
+import { Worker, type WorkerDeps } from '../worker/worker.js'
 import type { Backfill } from './backfill.js'
 import { Backfills } from './backfills.js'
 import { auditSchema, dateSchema } from './inputs.js'
 import { ItemLog } from './items.js'
-import { Job, validatePayload } from './job.js'
+import { Job } from './job.js'
+import { Jobs } from './jobs.js'
+import { Locks } from './locks.js'
 import {
   DEFAULT_KEEP,
   type EnqueueOptions,
@@ -51,6 +53,7 @@ import {
 } from './options.js'
 import { Runs } from './runs.js'
 import { Schedules } from './schedules.js'
+import { type Triggered, type TriggerOptions, trigger } from './trigger.js'
 
 /** What `start()` runs in this process; each part defaults to on. */
 export interface StartOptions {
@@ -80,6 +83,10 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   readonly schedules: Schedules
   /** the item log: per-item outcomes of runs */
   readonly items: ItemLog
+  /** jobs as operators see them: definition, schedule, backlog, recent outcomes */
+  readonly jobs: Jobs
+  /** named leases with a time-to-live, shared by every process (Postgres or Redis) */
+  readonly lock: Locks
   /** where each windowed job's processing has reached */
   readonly watermark = {
     /** The job's watermark: the start of its next window; null before its first run. */
@@ -105,6 +112,9 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   readonly #workerId: string
   #store: Promise<QueueStore> | undefined
   #worker: Worker | undefined
+  /** runs `wait` triggers in a process whose worker is not started (serverless) */
+  #inline: Worker | undefined
+  #locks: Promise<LockBackend> | undefined
   #scheduler: Scheduler | undefined
   readonly #backfills: Backfills
   #maintenance: Maintenance | undefined
@@ -133,6 +143,11 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
       (job) => this.#jobs.get(job)?.def,
     )
     this.items = new ItemLog(() => this.#open())
+    this.jobs = new Jobs(
+      () => this.#open(),
+      () => new Map([...this.#jobs].map(([name, j]) => [name, j.def])),
+    )
+    this.lock = new Locks(() => this.#lockBackend(), this.#emit)
     this.#backfills = new Backfills({
       open: () => this.#open(),
       defined: (job) => this.#defined(job),
@@ -178,30 +193,33 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   }
 
   /**
-   * Runs a job now (source 'manual'), whatever its schedule; a windowed job's run gets
-   * the window from its watermark to now minus lookback. Throws `NotFoundError` for a
-   * job not defined here, `ValidationError` for a payload its schema refuses,
-   * `ConflictError` when a windowed job already has a window run unfinished.
+   * Runs a job now, whatever its schedule; a windowed job's run gets the window from
+   * its watermark to now minus lookback. With `lock`, under the job's trigger lock;
+   * with `wait`, in this process, resolving once the run ended. Throws `NotFoundError`
+   * for a job not defined here, `ValidationError` for a payload its schema refuses or
+   * a bad option, `ConflictError` when a windowed job already has a window run
+   * unfinished, `LockedError` while the trigger lock is held.
    */
-  async trigger(name: string, payload?: unknown): Promise<Enqueued> {
-    const def = this.#defined(name)
-    const value = await validatePayload(def, payload, 'payload')
-    const store = await this.#open()
-    const made = await store.db.transaction(async (tx) => {
-      if (def.window) {
-        await lockWindows(tx, store, name)
-        const [live] = await liveRuns(tx, store, name)
-        if (live)
-          throw new ConflictError(`job '${name}' has a window run unfinished (run ${live})`, {
-            job: name,
-            runId: live,
-          })
-      }
-      const now = new Date(this.#now())
-      return insertRuns(store, tx, name, [await runFor(tx, store, def, 'manual', now, now, value)])
-    })
-    this.#worker?.wake()
-    return made[0] as Enqueued
+  async trigger(name: string, payload?: unknown, options?: TriggerOptions): Promise<Triggered> {
+    return trigger(
+      {
+        open: () => this.#open(),
+        defined: (job) => this.#defined(job),
+        locks: () => this.#lockBackend(),
+        toMs,
+        emit: this.#emit,
+        inline: () => this.#inlineWorker(),
+        wake: () => this.#worker?.wake(),
+      },
+      name,
+      payload,
+      options,
+    )
+  }
+
+  /** The time now by this instance's clock (the `clock` option), in ms since the epoch. */
+  now(): number {
+    return this.#now()
   }
 
   /**
@@ -287,26 +305,9 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     }
     const deadLetterRun = (job: string) => this.#deadLetterRun(job)
     const defined = new Map([...this.#jobs].map(([name, j]) => [name, j.def]))
-    // a listener that throws must not break the worker's bookkeeping around the emit
-    const emit: Emit = (event, data) => {
-      try {
-        this.emit(event, data)
-      } catch (err) {
-        process.emitWarning(err as Error, 'TickworkListenerWarning')
-      }
-    }
+    const emit = this.#emit
     if (options.worker !== false && this.#jobs.size > 0) {
-      this.#worker = new Worker({
-        store,
-        jobs: defined,
-        workerId: this.#workerId,
-        leaseMs: this.#o.leaseMs,
-        pollIntervalMs: this.#o.pollIntervalMs,
-        logger: this.logger,
-        emit,
-        deadLetterRun,
-        backfillRunEnded: () => this.#scheduler?.wake(),
-      })
+      this.#worker = new Worker(this.#workerDeps(store))
       await this.#worker.start()
     }
     if (options.scheduler !== false && this.#jobs.size > 0) {
@@ -351,11 +352,69 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
       this.#phase = 'stopping'
       await this.#scheduler?.stop()
       await this.#worker?.stop(graceMs)
+      await this.#inline?.stop(graceMs)
       await this.#maintenance?.stop()
+      const locks = await this.#locks?.catch(() => undefined)
+      await locks?.close()
       const store = await this.#store?.catch(() => undefined)
       await store?.db.close()
     })()
     return this.#stopped
+  }
+
+  // a listener that throws must not break the worker's bookkeeping around the emit
+  readonly #emit: Emit = (event, data) => {
+    if (event === 'run:completed' || event === 'run:failed') {
+      const run = data as TickworkEvents['run:completed']
+      // only triggers take a lock; the release is a no-op for a run that holds none
+      if (run.source === 'trigger' || run.source === 'manual') this.#releaseTrigger(run.job, run.id)
+    }
+    try {
+      this.emit(event, data)
+    } catch (err) {
+      process.emitWarning(err as Error, 'TickworkListenerWarning')
+    }
+  }
+
+  /** A triggered run ended: its lock is free for the next trigger. */
+  #releaseTrigger(job: string, id: string): void {
+    this.#lockBackend()
+      .then((locks) => locks.release(triggerLockName(job), id))
+      .catch((err) => this.#emit('error', err as Error))
+  }
+
+  #lockBackend(): Promise<LockBackend> {
+    this.#locks ??= (async () => {
+      const kind = this.#o.locks
+      if (kind === 'postgres') return postgresLocks(await this.#open())
+      const { redisLocks } = await import('../lock/redis.js')
+      return redisLocks({ url: kind.redis })
+    })()
+    this.#locks.catch(() => {
+      this.#locks = undefined
+    })
+    return this.#locks
+  }
+
+  async #inlineWorker(): Promise<Worker> {
+    const store = await this.#open()
+    if (this.#worker) return this.#worker
+    this.#inline ??= new Worker(this.#workerDeps(store))
+    return this.#inline
+  }
+
+  #workerDeps(store: QueueStore): WorkerDeps {
+    return {
+      store,
+      jobs: new Map([...this.#jobs].map(([name, j]) => [name, j.def])),
+      workerId: this.#workerId,
+      leaseMs: this.#o.leaseMs,
+      pollIntervalMs: this.#o.pollIntervalMs,
+      logger: this.logger,
+      emit: this.#emit,
+      deadLetterRun: (job) => this.#deadLetterRun(job),
+      backfillRunEnded: () => this.#scheduler?.wake(),
+    }
   }
 
   #defined(name: string): ResolvedJob {

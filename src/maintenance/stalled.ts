@@ -37,7 +37,15 @@ export async function sweepStalled(
       const dl = run.deadLetter ? { job: run.deadLetter, run: deadLetterRun(run.deadLetter) } : null
       if (await failRun(store, holder, error, dl, run.job)) {
         emit('run:stalled', { id: run.id, job: run.job, attempt: run.attempt })
-        emit('run:failed', { id: run.id, job: run.job, attempt: run.attempt, error })
+        emit('run:failed', {
+          id: run.id,
+          job: run.job,
+          attempt: run.attempt,
+          source: run.source,
+          error,
+          // from the attempt's start to the sweep: how long it held the run before dying
+          durationMs: run.startedAt ? store.clock.now() - run.startedAt.getTime() : 0,
+        })
       }
     }
   }

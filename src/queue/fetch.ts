@@ -46,9 +46,20 @@ const fetchSql = (s: string) => `
   SET state = 'active', attempt = r.attempt + 1, worker = $4, started_at = $3,
       lease_until = $3 + $5 * interval '1 millisecond'
   FROM picked WHERE r.id = picked.id
-  RETURNING r.id::text, r.job, r.payload, r.attempt, r.max_attempts, r.backoff, r.timeout_ms,
-            r.dead_letter, r.key, r.priority, r.source, r.created_at, r.run_at,
-            r.tick, r.window_from, r.window_to, r.backfill::text`
+  RETURNING ${claimed}`
+
+const claimed = `r.id::text, r.job, r.payload, r.attempt, r.max_attempts, r.backoff, r.timeout_ms,
+  r.dead_letter, r.key, r.priority, r.source, r.created_at, r.run_at,
+  r.tick, r.window_from, r.window_to, r.backfill::text`
+
+// A fetch that took the run first has made it active: the state check, re-read once
+// the row lock is granted, then matches nothing.
+const claimSql = (s: string) => `
+  UPDATE ${s}.runs r
+  SET state = 'active', attempt = r.attempt + 1, worker = $2, started_at = $3,
+      lease_until = $3::timestamptz + $4 * interval '1 millisecond'
+  WHERE r.id = $1 AND r.state = 'waiting'
+  RETURNING ${claimed}`
 
 interface FetchRow {
   id: string
@@ -106,4 +117,24 @@ export async function fetchRuns(
     ? await q.query<FetchRow>(fetchSql(store.s), params)
     : await store.db.relaxed<FetchRow>(`tw_fetch_${store.schema}`, fetchSql(store.s), params)
   return rows.map(toActive)
+}
+
+/**
+ * Takes one waiting run by id for `worker`, due or not, counting the attempt: a
+ * trigger that runs its run inline. Undefined when it is not waiting (another worker
+ * took it, or it ended).
+ */
+export async function claimRun(
+  store: QueueStore,
+  id: string,
+  worker: string,
+  leaseMs: number,
+): Promise<ActiveRun | undefined> {
+  const { rows } = await store.db.query<FetchRow>(claimSql(store.s), [
+    id,
+    worker,
+    nowDate(store),
+    leaseMs,
+  ])
+  return rows[0] && toActive(rows[0])
 }

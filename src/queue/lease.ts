@@ -1,5 +1,5 @@
 import { nowDate, type QueueStore } from './store.js'
-import type { Backoff } from './types.js'
+import type { Backoff, RunSource } from './types.js'
 
 const renewSql = (s: string) => `
   UPDATE ${s}.runs SET lease_until = $3::timestamptz + $4 * interval '1 millisecond'
@@ -40,7 +40,7 @@ export async function releaseRuns(store: QueueStore, worker: string, ids: string
 }
 
 const expiredSql = (s: string) => `
-  SELECT id::text, job, attempt, max_attempts, dead_letter, backoff
+  SELECT id::text, job, attempt, max_attempts, dead_letter, backoff, source, started_at
   FROM ${s}.runs WHERE state = 'active' AND lease_until < $1
   ORDER BY lease_until LIMIT $2`
 
@@ -52,6 +52,8 @@ export interface StalledRun {
   maxAttempts: number
   deadLetter: string | null
   backoff: Backoff
+  source: RunSource
+  startedAt: Date | null
 }
 
 /** Active runs whose lease has lapsed: their process died or hung. */
@@ -63,6 +65,8 @@ export async function findStalled(store: QueueStore, limit: number): Promise<Sta
     max_attempts: number
     dead_letter: string | null
     backoff: Backoff
+    source: RunSource
+    started_at: Date | null
   }>(expiredSql(store.s), [nowDate(store), limit])
   return rows.map((r) => ({
     id: r.id,
@@ -71,5 +75,7 @@ export async function findStalled(store: QueueStore, limit: number): Promise<Sta
     maxAttempts: r.max_attempts,
     deadLetter: r.dead_letter,
     backoff: r.backoff,
+    source: r.source,
+    startedAt: r.started_at,
   }))
 }

@@ -48,7 +48,7 @@ export async function liveRuns(
   lock = false,
 ): Promise<string[]> {
   const { rows } = await tx.query<{ id: string }>(
-    `SELECT id::text FROM ${store.s}.runs WHERE job = $1 AND source IN ('schedule', 'manual')
+    `SELECT id::text FROM ${store.s}.runs WHERE job = $1 AND source IN ('schedule', 'manual', 'trigger')
      ${lock ? 'FOR UPDATE' : ''}`,
     [job],
   )

@@ -7,11 +7,12 @@ import { backoffDelay } from '../queue/backoff.js'
 import type { Completion } from '../queue/complete.js'
 import type { NewRun } from '../queue/enqueue.js'
 import { attemptError, failRun, scheduleRetry } from '../queue/fail.js'
-import { type ActiveRun, fetchRuns } from '../queue/fetch.js'
+import { type ActiveRun, claimRun, fetchRuns } from '../queue/fetch.js'
 import { releaseRuns } from '../queue/lease.js'
 import { fetchLimited } from '../queue/limits.js'
 import { saveProgress } from '../queue/progress.js'
 import { cancelChannel, type QueueStore, runsChannel } from '../queue/store.js'
+import type { RunSource } from '../queue/types.js'
 import { Completer } from './completer.js'
 import { type RunContext, runInfo } from './context.js'
 import type { Emit } from './events.js'
@@ -38,6 +39,8 @@ interface Slot {
   job: ResolvedJob
   controller: AbortController
   started: number
+  /** when the outcome was decided (performance.now()) */
+  ended: number
   /** set once the outcome is decided: later settling of the handler is ignored */
   done: boolean
   timer?: NodeJS.Timeout
@@ -64,6 +67,7 @@ function toJson(value: unknown): string | null | Error {
 interface Done extends Completion {
   value: unknown
   job: string
+  source: RunSource
   durationMs: number
   backfill: string | null
 }
@@ -99,6 +103,8 @@ export class Worker {
   #fetching: Promise<void> | undefined
   #again = false
   #stopping = false
+  /** a worker never started runs only what runOne hands it: it fetches nothing */
+  #started = false
   #poll: NodeJS.Timeout | undefined
   #unlisten: Array<() => Promise<void>> = []
   #idle: Array<() => void> = []
@@ -106,6 +112,8 @@ export class Worker {
   #late: string[] = []
   /** failure writes under way, which stop() waits for */
   readonly #failing = new Set<Promise<void>>()
+  /** runOne callers, told once their run's outcome is written (or the run was lost) */
+  readonly #waiting = new Map<string, () => void>()
 
   constructor(deps: WorkerDeps) {
     this.#d = deps
@@ -136,6 +144,7 @@ export class Worker {
 
   async start(): Promise<void> {
     const { store } = this.#d
+    this.#started = true
     const wake = () => this.wake()
     this.#unlisten.push(await store.db.listen(runsChannel(store.schema), wake, wake))
     this.#unlisten.push(
@@ -150,7 +159,7 @@ export class Worker {
 
   /** Looks for due runs now (coalesced with a fetch already under way). */
   wake(): void {
-    if (this.#stopping) return
+    if (this.#stopping || !this.#started) return
     if (this.#fetching) {
       this.#again = true
       return
@@ -204,6 +213,7 @@ export class Worker {
       job,
       controller: new AbortController(),
       started: performance.now(),
+      ended: 0,
       done: false,
     }
     this.#slots.set(run.id, slot)
@@ -240,6 +250,12 @@ export class Worker {
         progress,
       }),
     }
+    this.#d.emit('run:started', {
+      id: run.id,
+      job: run.job,
+      attempt: run.attempt,
+      source: run.source,
+    })
     let result: Promise<unknown>
     try {
       result = Promise.resolve(job.run(ctx as RunContext<never>))
@@ -261,6 +277,7 @@ export class Worker {
           value,
           keep: job.keepCompleted,
           job: run.job,
+          source: run.source,
           durationMs: performance.now() - slot.started,
           backfill: run.backfill,
         })
@@ -273,6 +290,7 @@ export class Worker {
   #free(slot: Slot): boolean {
     if (slot.done) return false
     slot.done = true
+    slot.ended = performance.now()
     clearTimeout(slot.timer)
     this.#slots.delete(slot.run.id)
     this.#busy.set(slot.job.name, (this.#busy.get(slot.job.name) ?? 1) - 1)
@@ -286,6 +304,7 @@ export class Worker {
     const write: Promise<void> = this.#failUntilWritten(slot, err).finally(() => {
       this.#failing.delete(write)
       this.#held.delete(slot.run.id)
+      this.#ended(slot.run.id)
     })
     this.#failing.add(write)
   }
@@ -312,10 +331,18 @@ export class Worker {
     const { run, job } = slot
     const error = attemptError(err, run.attempt, store.clock.now())
     const holder = { id: run.id, attempt: run.attempt, worker: workerId }
+    const about = {
+      id: run.id,
+      job: run.job,
+      attempt: run.attempt,
+      source: run.source,
+      error,
+      durationMs: slot.ended - slot.started,
+    }
     if (run.attempt < run.maxAttempts && isRetryable(err, job.isRetryable)) {
       const retryAt = new Date(store.clock.now() + backoffDelay(run.backoff, run.attempt))
       if (await scheduleRetry(store, holder, error, retryAt)) {
-        emit('run:retrying', { id: run.id, job: run.job, attempt: run.attempt, error, retryAt })
+        emit('run:retrying', { ...about, retryAt })
       }
       return
     }
@@ -323,7 +350,7 @@ export class Worker {
       ? { job: run.deadLetter, run: this.#d.deadLetterRun(run.deadLetter) }
       : null
     if (await failRun(store, holder, error, dl, run.job)) {
-      emit('run:failed', { id: run.id, job: run.job, attempt: run.attempt, error })
+      emit('run:failed', about)
       if (run.backfill) this.#d.backfillRunEnded?.()
     }
   }
@@ -331,12 +358,14 @@ export class Worker {
   #completed(batch: Done[], written: Set<string>): void {
     for (const c of batch) {
       this.#held.delete(c.id)
+      this.#ended(c.id)
       if (!written.has(c.id)) continue
       if (c.backfill) this.#d.backfillRunEnded?.()
       this.#d.emit('run:completed', {
         id: c.id,
         job: c.job,
         attempt: c.attempt,
+        source: c.source,
         result: c.value,
         durationMs: c.durationMs,
       })
@@ -349,6 +378,30 @@ export class Worker {
     if (!slot) return
     slot.controller.abort(reason)
     this.#free(slot)
+    this.#ended(id)
+  }
+
+  #ended(id: string): void {
+    const resolve = this.#waiting.get(id)
+    this.#waiting.delete(id)
+    resolve?.()
+  }
+
+  /**
+   * Runs one waiting run here and now, whatever its start time and this worker's free
+   * slots, and resolves once its outcome is written: a trigger that answers when its
+   * run ends. Works on a worker that was never started (a serverless handler). False
+   * when the run was not waiting: another worker took it, or it ended.
+   */
+  async runOne(id: string): Promise<boolean> {
+    if (this.#stopping) return false
+    const run = await claimRun(this.#d.store, id, this.#d.workerId, this.#d.leaseMs)
+    if (!run) return false
+    this.#lease.start()
+    const ended = new Promise<void>((resolve) => this.#waiting.set(run.id, resolve))
+    this.#execute(run)
+    await ended
+    return true
   }
 
   /**
