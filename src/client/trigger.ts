@@ -6,6 +6,7 @@ import { getRun } from '../queue/inspect.js'
 import type { QueueStore } from '../queue/store.js'
 import type { Run } from '../queue/types.js'
 import { liveRuns, runFor } from '../schedule/fire.js'
+import type { Tx } from '../store/db.js'
 import type { Duration } from '../util/duration.js'
 import { lockWindows } from '../window/lock.js'
 import type { Emit } from '../worker/events.js'
@@ -74,20 +75,23 @@ async function ended(store: QueueStore, id: string): Promise<Run | undefined> {
 async function takeLock(
   d: TriggerDeps,
   store: QueueStore,
+  tx: Tx,
   job: string,
   owner: string,
   ttlMs: number,
 ): Promise<void> {
   const locks = await d.locks()
   const name = triggerLockName(job)
-  let got = await locks.acquire(name, owner, ttlMs)
+  // On Postgres the lease is written in the run's transaction: a concurrent trigger
+  // waits for it to commit, then sees it held; a rollback takes the lease with it.
+  let got = await locks.acquire(name, owner, ttlMs, tx)
   if (!got.acquired) {
     const holder = got.holder.owner
     const { rows } = /^\d{1,19}$/.test(holder)
-      ? await store.db.query(`SELECT 1 FROM ${store.s}.run_history WHERE id = $1`, [holder])
+      ? await tx.query(`SELECT 1 FROM ${store.s}.run_history WHERE id = $1`, [holder])
       : { rows: [] }
-    if (rows.length > 0 && (await locks.release(name, holder)))
-      got = await locks.acquire(name, owner, ttlMs)
+    if (rows.length > 0 && (await locks.release(name, holder, tx)))
+      got = await locks.acquire(name, owner, ttlMs, tx)
   }
   if (!got.acquired) {
     d.emit('lock:contended', { name, holder: got.holder })
@@ -129,7 +133,7 @@ export async function trigger(
       const [enqueued] = (await insertRuns(store, tx, name, [run])) as [Enqueued]
       // taken inside the transaction: a lock refused rolls the run back
       if (o.lock) {
-        await takeLock(d, store, name, enqueued.id, ttlMs)
+        await takeLock(d, store, tx, name, enqueued.id, ttlMs)
         locked = enqueued.id
       }
       return enqueued

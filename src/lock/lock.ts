@@ -1,3 +1,6 @@
+import { type Issue, ValidationError } from '../errors.js'
+import type { Queryable } from '../store/db.js'
+
 /** A named lease as a lock backend reports it. */
 export interface LockInfo {
   name: string
@@ -13,13 +16,21 @@ export type Acquired = { acquired: true; lock: LockInfo } | { acquired: false; h
  * Named leases with a time-to-live, for singleton work and HTTP triggers. Two backends
  * implement it, Postgres (the default) and Redis, and both pass one conformance suite.
  * A lease lapses by itself at `expiresAt`, so a holder that dies frees it in time.
+ * Leases are not re-entrant: an owner acquiring a name it already holds is refused (with
+ * itself as the holder), so a trigger fired twice under one id still runs once; it
+ * calls `extend` to keep a lease longer. Every method throws `ValidationError` on an
+ * empty name or owner or a ttl that is not a whole number of milliseconds above 0.
  */
 export interface LockBackend {
   readonly kind: 'postgres' | 'redis'
-  /** Takes `name` for `owner` for `ttlMs`, unless someone else holds an unexpired lease. */
-  acquire(name: string, owner: string, ttlMs: number): Promise<Acquired>
-  /** Frees `name` if `owner` still holds it; false when it did not. */
-  release(name: string, owner: string): Promise<boolean>
+  /**
+   * Takes `name` for `owner` for `ttlMs`, unless someone else holds an unexpired lease.
+   * `tx`: a transaction of the store the Postgres backend lives in, to take the lease
+   * with what that transaction writes (and lose it if it rolls back); Redis ignores it.
+   */
+  acquire(name: string, owner: string, ttlMs: number, tx?: Queryable): Promise<Acquired>
+  /** Frees `name` if `owner` still holds it; false when it did not. `tx` as for acquire. */
+  release(name: string, owner: string, tx?: Queryable): Promise<boolean>
   /** Moves the expiry of `owner`'s lease to now + `ttlMs`; false when it no longer holds it. */
   extend(name: string, owner: string, ttlMs: number): Promise<boolean>
   /** The unexpired lease on `name`, if any. */
@@ -34,3 +45,24 @@ export interface LockBackend {
 
 /** The lock an HTTP trigger takes for a job: the key the legacy runbooks name. */
 export const triggerLockName = (job: string) => `job-lock:${job}`
+
+/**
+ * Checks the arguments of a lock call: `name` and `owner` non-empty, `ttlMs` a whole
+ * number of milliseconds above 0; only the fields given are checked. Throws
+ * `ValidationError` listing every bad field.
+ */
+export function checkLockArgs(args: { name: string; owner?: string; ttlMs?: number }): void {
+  const issues: Issue[] = []
+  const text = (path: string, value: unknown) => {
+    if (typeof value !== 'string' || value === '')
+      issues.push({ path, message: `expected a non-empty string, got ${JSON.stringify(value)}` })
+  }
+  text('name', args.name)
+  if ('owner' in args) text('owner', args.owner)
+  if ('ttlMs' in args && !(Number.isSafeInteger(args.ttlMs) && (args.ttlMs ?? 0) > 0))
+    issues.push({
+      path: 'ttl',
+      message: `expected a whole number of milliseconds above 0, got ${String(args.ttlMs)}`,
+    })
+  if (issues.length > 0) throw new ValidationError('invalid lock', issues)
+}

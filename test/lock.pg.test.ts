@@ -1,0 +1,4 @@
+import { databaseUrl } from './helpers.js'
+import { postgresLockSuite } from './lock.conformance.js'
+
+postgresLockSuite('postgres', databaseUrl)

@@ -1,0 +1,3 @@
+import { postgresLockSuite } from './lock.conformance.js'
+
+postgresLockSuite('pglite', () => 'memory://')
