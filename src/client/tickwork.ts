@@ -217,6 +217,28 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     )
   }
 
+  /**
+   * Whether this instance can serve: the database answers and its schema is at this
+   * code's version. Never throws; `error` says what is wrong.
+   */
+  async ready(): Promise<{
+    ready: boolean
+    schemaVersion?: number
+    expected: number
+    error?: string
+  }> {
+    const expected = latestVersion()
+    try {
+      const store = await this.#open()
+      const version = await schemaVersion(store.db, this.#o.schema)
+      if (version !== expected)
+        return { ready: false, schemaVersion: version, expected, error: 'migrations not current' }
+      return { ready: true, schemaVersion: version, expected }
+    } catch (err) {
+      return { ready: false, expected, error: (err as Error).message }
+    }
+  }
+
   /** The time now by this instance's clock (the `clock` option), in ms since the epoch. */
   now(): number {
     return this.#now()

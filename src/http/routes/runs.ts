@@ -1,0 +1,178 @@
+import { z } from 'zod'
+import type { Tickwork } from '../../client/tickwork.js'
+import { NotFoundError } from '../../errors.js'
+import { type AnyRoute, route } from '../route.js'
+import {
+  backfillSchema,
+  countsSchema,
+  idParam,
+  itemSchema,
+  lockSchema,
+  queryBool,
+  queryInt,
+  runSchema,
+} from '../schemas.js'
+
+const json = { description: 'OK' }
+const states = z.enum(['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled'])
+
+async function runOrThrow(tw: Tickwork, id: string) {
+  const run = await tw.runs.get(id)
+  if (!run) throw new NotFoundError(`run ${id} does not exist`, { id })
+  return run
+}
+
+/** The run routes: list, inspect, retry, cancel, counts, item log; backfills and locks. */
+export function runRoutes(tw: Tickwork): AnyRoute[] {
+  return [
+    route({
+      method: 'get',
+      path: '/api/runs',
+      scope: 'read',
+      tag: 'runs',
+      summary: 'Runs, newest first; pass `next` back as `cursor` for the next page',
+      query: z
+        .object({
+          job: z.string().min(1).optional(),
+          state: states.optional(),
+          limit: queryInt(1, 1000).optional(),
+          cursor: z.string().optional(),
+        })
+        .strict(),
+      responses: {
+        200: {
+          ...json,
+          schema: z.object({ runs: z.array(runSchema), next: z.string().optional() }),
+        },
+      },
+      handler: async ({ query }) => [200, await tw.runs.list(query)],
+    }),
+    route({
+      method: 'post',
+      path: '/api/runs/retry-failed',
+      scope: 'admin',
+      tag: 'runs',
+      summary: 'Put back every failed run of a job (or all), failed within [from, to)',
+      body: z
+        .object({
+          job: z.string().min(1).optional(),
+          from: z.string().optional().describe('ISO time'),
+          to: z.string().optional().describe('ISO time'),
+        })
+        .strict()
+        .optional(),
+      responses: { 200: { ...json, schema: z.object({ retried: z.array(z.string()) }) } },
+      handler: async ({ body }) => {
+        const filter = {
+          job: body?.job,
+          from: body?.from === undefined ? undefined : new Date(body.from),
+          to: body?.to === undefined ? undefined : new Date(body.to),
+        }
+        return [200, { retried: await tw.runs.retryFailed(filter) }]
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/runs/:id',
+      scope: 'read',
+      tag: 'runs',
+      summary: 'One run: state, payload, result, progress, every error, timing, source',
+      params: idParam,
+      responses: { 200: { ...json, schema: runSchema }, 404: { description: 'no such run' } },
+      handler: async ({ params }) => [200, await runOrThrow(tw, params.id)],
+    }),
+    route({
+      method: 'get',
+      path: '/api/runs/:id/items',
+      scope: 'read',
+      tag: 'runs',
+      summary: "The run's item log",
+      params: idParam,
+      query: z.object({ ok: queryBool.optional(), limit: queryInt(1, 10_000).optional() }).strict(),
+      responses: { 200: { ...json, schema: z.object({ items: z.array(itemSchema) }) } },
+      handler: async ({ params, query }) => {
+        await runOrThrow(tw, params.id)
+        return [200, { items: await tw.items.list({ run: params.id, ...query }) }]
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/runs/:id/retry',
+      scope: 'admin',
+      tag: 'runs',
+      summary: 'Put a failed run back in the queue, attempts reset',
+      params: idParam,
+      responses: { 200: { ...json, schema: runSchema }, 409: { description: 'not failed' } },
+      handler: async ({ params }) => {
+        await tw.runs.retry(params.id)
+        return [200, await runOrThrow(tw, params.id)]
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/runs/:id/cancel',
+      scope: 'admin',
+      tag: 'runs',
+      summary: "Cancel a waiting or active run; an active handler's signal aborts",
+      params: idParam,
+      responses: { 200: { ...json, schema: runSchema }, 409: { description: 'already ended' } },
+      handler: async ({ params }) => {
+        await tw.runs.cancel(params.id)
+        return [200, await runOrThrow(tw, params.id)]
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/counts',
+      scope: 'read',
+      tag: 'runs',
+      summary: 'Runs by state, of one job or all',
+      query: z.object({ job: z.string().min(1).optional() }).strict(),
+      responses: { 200: { ...json, schema: countsSchema } },
+      handler: async ({ query }) => [200, await tw.runs.counts(query.job)],
+    }),
+    route({
+      method: 'get',
+      path: '/api/backfills/:id',
+      scope: 'read',
+      tag: 'backfills',
+      summary: "A backfill's progress",
+      params: idParam,
+      responses: { 200: { ...json, schema: backfillSchema } },
+      handler: async ({ params }) => [200, await (await tw.getBackfill(params.id)).status()],
+    }),
+    route({
+      method: 'post',
+      path: '/api/backfills/:id/cancel',
+      scope: 'admin',
+      tag: 'backfills',
+      summary: 'Stop a backfill: its waiting and running runs are cancelled',
+      params: idParam,
+      responses: { 200: { ...json, schema: backfillSchema } },
+      handler: async ({ params }) => {
+        const backfill = await tw.getBackfill(params.id)
+        await backfill.cancel()
+        return [200, await backfill.status()]
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/locks',
+      scope: 'read',
+      tag: 'locks',
+      summary: 'Every lease held now (trigger locks are job-lock:<job>)',
+      responses: { 200: { ...json, schema: z.object({ locks: z.array(lockSchema) }) } },
+      handler: async () => [200, { locks: await tw.lock.list() }],
+    }),
+    route({
+      method: 'delete',
+      path: '/api/locks/:name',
+      scope: 'admin',
+      tag: 'locks',
+      summary: 'Free a lock whoever holds it',
+      params: z.object({ name: z.string().min(1) }),
+      responses: { 200: { ...json, schema: z.object({ cleared: z.boolean() }) } },
+      handler: async ({ params }) => [200, { cleared: await tw.lock.clear(params.name) }],
+    }),
+  ]
+}
