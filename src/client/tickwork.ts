@@ -1,14 +1,7 @@
 import { hostname } from 'node:os'
 import { type Logger, pino } from 'pino'
-import {
-  ConflictError,
-  NotFoundError,
-  SchemaVersionError,
-  StateError,
-  ValidationError,
-} from '../errors.js'
+import { ConflictError, NotFoundError, StateError } from '../errors.js'
 import { type LockBackend, triggerLockName } from '../lock/lock.js'
-import { postgresLocks } from '../lock/postgres.js'
 import { Maintenance } from '../maintenance/loop.js'
 import type { Retention } from '../maintenance/retention.js'
 import { type Enqueued, insertRuns, type NewRun } from '../queue/enqueue.js'
@@ -22,20 +15,18 @@ import {
 } from '../schedule/control.js'
 import { Scheduler } from '../schedule/scheduler.js'
 import { type AuditEntry, readAudit } from '../store/audit.js'
-import type { Db, Tx } from '../store/db.js'
+import type { Tx } from '../store/db.js'
 import { latestVersion, migrate, schemaVersion } from '../store/migrate.js'
-import { openDb } from '../store/open.js'
 import { ident } from '../store/schema.js'
 import { systemClock } from '../util/clock.js'
 import type { Duration } from '../util/duration.js'
 import { toMs } from '../util/duration.js'
 import { TypedEmitter } from '../util/emitter.js'
-import { getWatermark, setWatermark } from '../window/watermark.js'
 import type { Emit, TickworkEvents } from '../worker/events.js'
 import { Worker, type WorkerDeps } from '../worker/worker.js'
 import type { Backfill } from './backfill.js'
 import { Backfills } from './backfills.js'
-import { auditSchema, dateSchema } from './inputs.js'
+import { auditSchema } from './inputs.js'
 import { ItemLog } from './items.js'
 import { Job } from './job.js'
 import { Jobs } from './jobs.js'
@@ -53,7 +44,9 @@ import {
 } from './options.js'
 import { Runs } from './runs.js'
 import { Schedules } from './schedules.js'
+import { openLocks, openStore } from './store.js'
 import { type Triggered, type TriggerOptions, trigger } from './trigger.js'
+import { Watermarks } from './watermarks.js'
 
 /** What `start()` runs in this process; each part defaults to on. */
 export interface StartOptions {
@@ -88,23 +81,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   /** named leases with a time-to-live, shared by every process (Postgres or Redis) */
   readonly lock: Locks
   /** where each windowed job's processing has reached */
-  readonly watermark = {
-    /** The job's watermark: the start of its next window; null before its first run. */
-    get: async (job: string): Promise<Date | null> => getWatermark(await this.#open(), job),
-    /**
-     * Moves the job's watermark: its next window starts at `value`. Audited with the
-     * value it replaced. Throws `ValidationError` for a bad date or a job without a
-     * window, `NotFoundError` for a job not defined here.
-     */
-    set: async (job: string, value: Date | string): Promise<void> => {
-      const at = parse(dateSchema, value, 'watermark', 'value')
-      if (!this.#defined(job).window)
-        throw new ValidationError('not a windowed job', [
-          { path: 'job', message: `job '${job}' has no window option` },
-        ])
-      await setWatermark(await this.#open(), job, at)
-    },
-  }
+  readonly watermark: Watermarks
   /** the logger handlers' `log` is a child of */
   readonly logger: Logger
   readonly #o: ResolvedTickwork
@@ -148,6 +125,10 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
       () => new Map([...this.#jobs].map(([name, j]) => [name, j.def])),
     )
     this.lock = new Locks(() => this.#lockBackend(), this.#emit)
+    this.watermark = new Watermarks(
+      () => this.#open(),
+      (job) => this.#defined(job),
+    )
     this.#backfills = new Backfills({
       open: () => this.#open(),
       defined: (job) => this.#defined(job),
@@ -406,12 +387,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   }
 
   #lockBackend(): Promise<LockBackend> {
-    this.#locks ??= (async () => {
-      const kind = this.#o.locks
-      if (kind === 'postgres') return postgresLocks(await this.#open())
-      const { redisLocks } = await import('../lock/redis.js')
-      return redisLocks({ url: kind.redis })
-    })()
+    this.#locks ??= openLocks(this.#o.locks, () => this.#open())
     this.#locks.catch(() => {
       this.#locks = undefined
     })
@@ -451,28 +427,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
 
   #open(migrating = this.#o.migrate): Promise<QueueStore> {
     if (this.#phase === 'stopping') return Promise.reject(new StateError('tickwork is stopped'))
-    this.#store ??= (async () => {
-      const db: Db = await openDb(this.#o.database, {
-        poolSize: this.#o.poolSize,
-        onError: (err) => this.emit('error', err),
-      })
-      try {
-        if (migrating) await migrate(db, this.#o.schema)
-        else {
-          const v = await schemaVersion(db, this.#o.schema)
-          if (v > latestVersion()) throw new SchemaVersionError(v, latestVersion())
-        }
-      } catch (err) {
-        await db.close()
-        throw err
-      }
-      return {
-        db,
-        s: ident(this.#o.schema),
-        schema: this.#o.schema,
-        clock: this.#o.clock ?? systemClock,
-      }
-    })()
+    this.#store ??= openStore(this.#o, migrating, (err) => this.emit('error', err))
     this.#store.catch(() => {
       this.#store = undefined
     })
