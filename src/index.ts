@@ -1,4 +1,10 @@
 export type { StandardSchemaV1 } from '@standard-schema/spec'
+export type {
+  AlertKind,
+  AlertsOptions,
+  JobAlertsOptions,
+  WebhookOptions,
+} from './alerts/options.js'
 export type { BackfillStatus } from './backfill/backfill.js'
 export type { Backfill } from './client/backfill.js'
 export type { ItemLog } from './client/items.js'
@@ -31,10 +37,16 @@ export {
   TimeoutError,
   ValidationError,
 } from './errors.js'
+export type { HttpOptions } from './http/app.js'
+export { createApp } from './http/app.js'
+export type { Listening } from './http/serve.js'
+export { serve } from './http/serve.js'
 export type { EachOptions, ItemCounts, Items } from './items/each.js'
 export { ItemsFailedError } from './items/each.js'
 export type { Item } from './items/query.js'
 export type { LockInfo } from './lock/lock.js'
+export type { Metrics, MetricsOptions } from './metrics/metrics.js'
+export { createMetrics } from './metrics/metrics.js'
 export type { Enqueued } from './queue/enqueue.js'
 export type { Backlog, JobActivity } from './queue/stats.js'
 export type { AttemptError, Run, RunCounts, RunSource, RunState } from './queue/types.js'

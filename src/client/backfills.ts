@@ -9,10 +9,11 @@ import {
 import { topUpBackfill } from '../backfill/topup.js'
 import { NotFoundError, ValidationError } from '../errors.js'
 import type { QueueStore } from '../queue/store.js'
+import { parse } from '../util/parse.js'
 import { Backfill } from './backfill.js'
 import { backfillSchema } from './inputs.js'
 import { validatePayload } from './job.js'
-import { parse, type ResolvedJob } from './options.js'
+import type { ResolvedJob } from './options.js'
 import { scheduleOf } from './schedules.js'
 
 /** What the backfills need from their `Tickwork`. */

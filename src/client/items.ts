@@ -1,8 +1,8 @@
 import { z } from 'zod'
 import { type Item, listItems } from '../items/query.js'
 import type { QueueStore } from '../queue/store.js'
+import { parse } from '../util/parse.js'
 import { dateSchema } from './inputs.js'
-import { parse } from './options.js'
 
 const date = dateSchema
 

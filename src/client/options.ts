@@ -1,7 +1,15 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import type { Logger } from 'pino'
 import { z } from 'zod'
-import { type Issue, ValidationError } from '../errors.js'
+import {
+  type AlertsOptions,
+  alertsSchema,
+  type JobAlertsOptions,
+  jobAlertsSchema,
+  NO_ALERTS,
+  type ResolvedAlerts,
+  type ResolvedJobAlerts,
+} from '../alerts/options.js'
 import type { Retention } from '../maintenance/retention.js'
 import type { Backoff } from '../queue/types.js'
 import { type CronSchedule, compileCron } from '../schedule/cron.js'
@@ -10,21 +18,12 @@ import type { CatchUp } from '../schedule/plan.js'
 import type { Queryable } from '../store/db.js'
 import { DEFAULT_SCHEMA } from '../store/schema.js'
 import type { Clock } from '../util/clock.js'
-import { type Duration, toMs } from '../util/duration.js'
+import type { Duration } from '../util/duration.js'
+import { durationSchema, parse } from '../util/parse.js'
 import type { RunContext } from '../worker/context.js'
 import { dateSchema } from './inputs.js'
 
-const duration = z.union([z.number(), z.string()]).transform((v, ctx) => {
-  try {
-    return toMs(v, '')
-  } catch (err) {
-    ctx.addIssue({
-      code: 'custom',
-      message: (err as ValidationError).issues[0]?.message ?? 'invalid duration',
-    })
-    return z.NEVER
-  }
-})
+const duration = durationSchema
 
 // Postgres int columns hold these: past 2^31 - 1 the insert itself would fail
 const INT_MAX = 2 ** 31 - 1
@@ -119,6 +118,7 @@ const jobSchema = z
     isRetryable: fn.optional(),
     schedule: scheduleSchema.optional(),
     window: windowSchema.optional(),
+    alerts: jobAlertsSchema.optional(),
   })
   .strict()
   .refine((o) => !o.window || typeof o.schedule !== 'object' || o.schedule.overlap !== 'allow', {
@@ -180,27 +180,9 @@ const tickworkSchema = z
           .strict(),
       ])
       .optional(),
+    alerts: alertsSchema.optional(),
   })
   .strict()
-
-/** Parses `value` with `schema`; throws `ValidationError` naming each bad field under `prefix`. */
-export function parse<T extends z.ZodType>(
-  schema: T,
-  value: unknown,
-  what: string,
-  prefix = '',
-): z.output<T> {
-  const result = schema.safeParse(value)
-  if (result.success) return result.data
-  // an unknown option is named by its own path, not its parent's
-  const issues: Issue[] = result.error.issues.flatMap((i) =>
-    (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k]) : [i.path]).map((path) => ({
-      path: [prefix, ...path.map(String)].filter(Boolean).join('.'),
-      message: i.code === 'unrecognized_keys' ? 'unknown option' : i.message,
-    })),
-  )
-  throw new ValidationError(`invalid ${what}`, issues)
-}
 
 /** Retry policy: attempts (the first included), and the wait between them. */
 export interface RetryOptions {
@@ -250,6 +232,8 @@ export interface JobOptions<P = unknown, R = unknown> {
   schedule?: string | ScheduleOptions
   /** process time windows incrementally: the handler gets `window: { from, to }` */
   window?: WindowOptions
+  /** this job's alert webhooks and threshold, added to the global ones; `on: false` silences it */
+  alerts?: JobAlertsOptions
   /**
    * Decides whether an error may be retried. Without it, `TypeError`, `SyntaxError`
    * and `ValidationError` fail the run at once; `PermanentError` always does.
@@ -335,6 +319,11 @@ export interface TickworkOptions {
    * the store's `locks` table) or `{ redis: 'redis://…' }` (keys named as the locks)
    */
   locks?: 'postgres' | { redis: string }
+  /**
+   * webhooks told when a run fails for good, times out, runs slower than `slowRun`, or
+   * a tick is missed; JSON or Slack's form, retried with backoff
+   */
+  alerts?: AlertsOptions
 }
 
 /** A job definition with every option validated, defaults applied and durations in ms. */
@@ -354,6 +343,7 @@ export interface ResolvedJob {
   isRetryable: ((err: unknown) => boolean) | undefined
   schedule: ResolvedSchedule | null
   window: ResolvedWindow | null
+  alerts: ResolvedJobAlerts | null
 }
 
 /** A job's schedule, validated and compiled. */
@@ -447,6 +437,7 @@ export function resolveJob(name: string, options: JobOptions<never, unknown>): R
           start: o.window.start ?? null,
         }
       : null,
+    alerts: o.alerts ?? null,
   }
 }
 
@@ -496,6 +487,7 @@ export interface ResolvedTickwork {
   poolSize: number | undefined
   workerId: string | undefined
   locks: 'postgres' | { redis: string }
+  alerts: ResolvedAlerts
 }
 
 /** Validates `new Tickwork()` options. Throws `ValidationError` naming each bad option. */
@@ -513,5 +505,6 @@ export function resolveTickwork(options: TickworkOptions): ResolvedTickwork {
     poolSize: o.poolSize,
     workerId: o.workerId,
     locks: o.locks ?? 'postgres',
+    alerts: o.alerts ?? NO_ALERTS,
   }
 }

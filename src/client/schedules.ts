@@ -8,7 +8,8 @@ import {
   updateSchedule,
 } from '../schedule/control.js'
 import { type CronSchedule, compileCron, nextTicks } from '../schedule/cron.js'
-import { parse, type ResolvedJob } from './options.js'
+import { parse } from '../util/parse.js'
+import type { ResolvedJob } from './options.js'
 
 const updateSchema = z
   .object({ cron: z.string().optional(), timezone: z.string().optional() })

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import { type Logger, pino } from 'pino'
+import { type Alerts, createAlerts } from '../alerts/alerts.js'
 import { ConflictError, NotFoundError, StateError } from '../errors.js'
 import { type LockBackend, triggerLockName } from '../lock/lock.js'
 import { Maintenance } from '../maintenance/loop.js'
@@ -22,6 +23,7 @@ import { systemClock } from '../util/clock.js'
 import type { Duration } from '../util/duration.js'
 import { toMs } from '../util/duration.js'
 import { TypedEmitter } from '../util/emitter.js'
+import { parse } from '../util/parse.js'
 import type { Emit, TickworkEvents } from '../worker/events.js'
 import { Worker, type WorkerDeps } from '../worker/worker.js'
 import type { Backfill } from './backfill.js'
@@ -35,7 +37,6 @@ import {
   DEFAULT_KEEP,
   type EnqueueOptions,
   type JobOptions,
-  parse,
   type ResolvedJob,
   type ResolvedTickwork,
   resolveJob,
@@ -95,6 +96,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   #scheduler: Scheduler | undefined
   readonly #backfills: Backfills
   #maintenance: Maintenance | undefined
+  #alerts: Alerts | undefined
   #phase: 'new' | 'started' | 'stopping' = 'new'
   /** jobs enqueued or dead-lettered here by name but defined elsewhere: defaults, resolved once */
   readonly #elsewhere = new Map<string, Job<unknown>>()
@@ -324,6 +326,11 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
       })
       await this.#scheduler.start()
     }
+    const perJob = new Map(
+      [...this.#jobs].flatMap(([name, j]) => (j.def.alerts ? [[name, j.def.alerts] as const] : [])),
+    )
+    if (this.#o.alerts.webhooks.length > 0 || [...perJob.values()].some((a) => a.webhooks.length))
+      this.#alerts = createAlerts(this, this.#o.alerts, perJob)
     if (options.maintenance !== false) {
       this.#maintenance = new Maintenance({
         store,
@@ -357,6 +364,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
       await this.#worker?.stop(graceMs)
       await this.#inline?.stop(graceMs)
       await this.#maintenance?.stop()
+      await this.#alerts?.close()
       const locks = await this.#locks?.catch(() => undefined)
       await locks?.close()
       const store = await this.#store?.catch(() => undefined)

@@ -8,11 +8,12 @@ import type { Run } from '../queue/types.js'
 import { liveRuns, runFor } from '../schedule/fire.js'
 import type { Tx } from '../store/db.js'
 import type { Duration } from '../util/duration.js'
+import { parse } from '../util/parse.js'
 import { lockWindows } from '../window/lock.js'
 import type { Emit } from '../worker/events.js'
 import type { Worker } from '../worker/worker.js'
 import { validatePayload } from './job.js'
-import { parse, type ResolvedJob } from './options.js'
+import type { ResolvedJob } from './options.js'
 
 /** How `tw.trigger` runs the job. */
 export interface TriggerOptions {

@@ -1,8 +1,9 @@
 import { ValidationError } from '../errors.js'
 import type { QueueStore } from '../queue/store.js'
+import { parse } from '../util/parse.js'
 import { getWatermark, setWatermark } from '../window/watermark.js'
 import { dateSchema } from './inputs.js'
-import { parse, type ResolvedJob } from './options.js'
+import type { ResolvedJob } from './options.js'
 
 /** Where each windowed job's processing has reached: `tw.watermark`. */
 export class Watermarks {

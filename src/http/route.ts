@@ -1,8 +1,8 @@
 import type { Context, Hono } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { z } from 'zod'
-import { parse } from '../client/options.js'
 import { ValidationError } from '../errors.js'
+import { parse } from '../util/parse.js'
 import type { Scope } from './auth.js'
 import { UnsupportedMediaError } from './errors.js'
 
