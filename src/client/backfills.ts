@@ -8,6 +8,7 @@ import {
 } from '../backfill/backfill.js'
 import { topUpBackfill } from '../backfill/topup.js'
 import { NotFoundError, ValidationError } from '../errors.js'
+import { storable } from '../queue/enqueue.js'
 import type { QueueStore } from '../queue/store.js'
 import { parse } from '../util/parse.js'
 import { Backfill } from './backfill.js'
@@ -44,6 +45,13 @@ export class Backfills {
         { path: 'to', message: 'must not be in the future: the schedule runs those ticks' },
       ])
     const payload = await validatePayload(def, r.payload, 'payload')
+    if (storable(payload ?? null) === undefined)
+      throw new ValidationError('invalid payload', [
+        {
+          path: 'payload',
+          message: 'cannot be stored as JSON (a BigInt, a cycle or a NUL character)',
+        },
+      ])
     const store = await this.host.open()
     const cron = await scheduleOf(store, def.name, def)
     const id = await createBackfill(store, {

@@ -1,10 +1,16 @@
 import { z } from 'zod'
+import { nameFilter } from '../util/parse.js'
 
 /** A point in time given as a Date or an ISO string. */
 export const dateSchema = z
   .union([z.date(), z.string()], 'expected a Date or an ISO date string')
   .transform((v) => new Date(v))
   .refine((d) => !Number.isNaN(d.getTime()), 'expected a valid date')
+  // Postgres's timestamptz, and croner, end long before JavaScript's dates do
+  .refine((d) => {
+    const y = d.getUTCFullYear()
+    return y >= 1 && y <= 9999
+  }, 'expected a year from 1 to 9999')
 
 export const backfillSchema = z
   .object({
@@ -21,7 +27,7 @@ export const backfillSchema = z
 
 export const auditSchema = z
   .object({
-    job: z.string().min(1).optional(),
+    job: nameFilter.optional(),
     limit: z.number().int().min(1).max(1000).optional(),
   })
   .strict()

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { type Item, listItems } from '../items/query.js'
 import type { QueueStore } from '../queue/store.js'
-import { parse } from '../util/parse.js'
+import { nameFilter, parse } from '../util/parse.js'
 import { dateSchema } from './inputs.js'
 
 const date = dateSchema
@@ -12,7 +12,7 @@ const filterSchema = z
       .string()
       .regex(/^\d{1,18}$/, 'expected a run id (digits)')
       .optional(),
-    job: z.string().min(1).optional(),
+    job: nameFilter.optional(),
     ok: z.boolean().optional(),
     from: date.optional(),
     to: date.optional(),

@@ -6,6 +6,8 @@ import { retryFailed, retryOne } from '../queue/retry.js'
 import { type Backlog, backlog } from '../queue/stats.js'
 import type { QueueStore } from '../queue/store.js'
 import type { Run, RunCounts, RunState } from '../queue/types.js'
+import { nameFilter } from '../util/parse.js'
+import { dateSchema } from './inputs.js'
 
 const runId = z
   .string()
@@ -29,7 +31,7 @@ function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 
 const listSchema = z
   .object({
-    job: z.string().min(1).optional(),
+    job: nameFilter.optional(),
     state: z.enum(['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled']).optional(),
     limit: z.number().int().min(1).max(1000).optional(),
     cursor: runId.optional(),
@@ -38,9 +40,9 @@ const listSchema = z
 
 const retrySchema = z
   .object({
-    job: z.string().min(1).optional(),
-    from: z.coerce.date().optional(),
-    to: z.coerce.date().optional(),
+    job: nameFilter.optional(),
+    from: dateSchema.optional(),
+    to: dateSchema.optional(),
   })
   .strict()
 
@@ -86,7 +88,9 @@ export class Runs {
   }
 
   /** Puts back every failed run matching the filter (job, failed within [from, to)); returns their ids. */
-  async retryFailed(filter: { job?: string; from?: Date; to?: Date } = {}): Promise<string[]> {
+  async retryFailed(
+    filter: { job?: string; from?: Date | string; to?: Date | string } = {},
+  ): Promise<string[]> {
     return retryFailed(await this.store(), check(retrySchema, filter, 'filter'))
   }
 

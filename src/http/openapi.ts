@@ -4,16 +4,43 @@ import { errorSchema } from './schemas.js'
 
 type Json = Record<string, unknown>
 
-function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
-  const { $schema: _, ...rest } = z.toJSONSchema(schema, {
+// Schemas named with `.meta({ id })` (Run, Job…) come out of zod under `$defs`; in
+// an OpenAPI document they belong in components, referenced from there.
+function jsonSchema(
+  schema: z.ZodType,
+  io: 'input' | 'output',
+  components: Record<string, Json>,
+): Json {
+  const {
+    $schema: _,
+    $defs,
+    ...rest
+  } = z.toJSONSchema(schema, {
     io,
     target: 'draft-2020-12',
     unrepresentable: 'any',
-  }) as Json
-  return rest
+  }) as Json & { $defs?: Record<string, Json> }
+  const relink = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(relink)
+    if (typeof v !== 'object' || v === null) return v
+    return Object.fromEntries(
+      Object.entries(v).map(([k, x]) => [
+        k,
+        k === '$ref' && typeof x === 'string'
+          ? x.replace('#/$defs/', '#/components/schemas/')
+          : relink(x),
+      ]),
+    )
+  }
+  for (const [id, def] of Object.entries($defs ?? {})) {
+    const { id: _id, ...body } = relink(def) as Json
+    components[id] ??= body
+  }
+  const { id: _id, ...out } = relink(rest) as Json
+  return out
 }
 
-function parameters(route: AnyRoute): Json[] {
+function parameters(route: AnyRoute, components: Record<string, Json>): Json[] {
   const out: Json[] = []
   for (const [where, shape] of [
     ['path', route.params],
@@ -25,7 +52,7 @@ function parameters(route: AnyRoute): Json[] {
         name,
         in: where,
         required: where === 'path' || !field.safeParse(undefined).success,
-        schema: jsonSchema(field, 'input'),
+        schema: jsonSchema(field, 'input', components),
       })
     }
   }
@@ -45,17 +72,9 @@ const SECURITY: Record<AnyRoute['scope'], Json[] | undefined> = {
  */
 export function openApiDocument(routes: AnyRoute[], version: string): Json {
   const paths: Record<string, Record<string, Json>> = {}
-  const components: Record<string, Json> = { Error: jsonSchema(errorSchema, 'output') }
-  // named schemas (Run, Job…) land once in components and are referenced from there
-  const ref = (schema: z.ZodType): Json => {
-    const id = (schema.meta() as { id?: string } | undefined)?.id
-    if (!id) return jsonSchema(schema, 'output')
-    components[id] ??= (() => {
-      const { id: _id, ...s } = jsonSchema(schema, 'output')
-      return s
-    })()
-    return { $ref: `#/components/schemas/${id}` }
-  }
+  const components: Record<string, Json> = {}
+  const ref = (schema: z.ZodType): Json => jsonSchema(schema, 'output', components)
+  ref(errorSchema)
   for (const r of routes) {
     const path = r.path.replace(/:(\w+)/g, '{$1}')
     const responses: Json = {}
@@ -79,13 +98,15 @@ export function openApiDocument(routes: AnyRoute[], version: string): Json {
       summary: r.summary,
       tags: [r.tag],
       security: SECURITY[r.scope],
-      parameters: parameters(r),
+      parameters: parameters(r, components),
+      // which token a bearer route needs: read, or admin to act
+      'x-tickwork-scope': r.scope,
       responses,
     }
     if (r.body) {
       op.requestBody = {
         required: !r.body.safeParse(undefined).success,
-        content: { 'application/json': { schema: jsonSchema(r.body, 'input') } },
+        content: { 'application/json': { schema: jsonSchema(r.body, 'input', components) } },
       }
     }
     paths[path] ??= {}

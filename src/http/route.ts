@@ -40,7 +40,18 @@ export const route = <P extends Shape, Q extends Shape, B extends z.ZodType>(
   r: Route<P, Q, B>,
 ): Route<P, Q, B> => r
 
-const empty = z.object({})
+const empty = z.object({}).strict()
+
+/** Path and query values, refused when they hold a NUL: Postgres text cannot. */
+function text(values: Record<string, string>, where: string): Record<string, string> {
+  const bad = Object.keys(values).filter((k) => values[k]?.includes('\0'))
+  if (bad.length > 0)
+    throw new ValidationError(
+      `invalid ${where}`,
+      bad.map((k) => ({ path: `${where}.${k}`, message: 'cannot hold a NUL character' })),
+    )
+  return values
+}
 
 /**
  * The JSON body of a request: absent or empty is `undefined`. Any other content type
@@ -69,8 +80,8 @@ export function mount(
   for (const r of routes) {
     app.on(r.method.toUpperCase(), r.path, async (c) => {
       authorize(r.scope, c)
-      const params = parse(r.params ?? empty, c.req.param(), 'path parameters', 'params')
-      const query = parse(r.query ?? empty, c.req.query(), 'query', 'query')
+      const params = parse(r.params ?? empty, text(c.req.param(), 'params'), 'path', 'params')
+      const query = parse(r.query ?? empty, text(c.req.query(), 'query'), 'query', 'query')
       const raw = r.body ? await readBody(c) : undefined
       const body = r.body ? parse(r.body, raw, 'body', 'body') : undefined
       const out = await r.handler({ params, query, body, c })

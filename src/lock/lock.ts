@@ -56,6 +56,8 @@ export function checkLockArgs(args: { name: string; owner?: string; ttlMs?: numb
   const text = (path: string, value: unknown) => {
     if (typeof value !== 'string' || value === '')
       issues.push({ path, message: `expected a non-empty string, got ${JSON.stringify(value)}` })
+    // the Postgres backend stores it as text, which cannot hold one
+    else if (value.includes('\0')) issues.push({ path, message: 'cannot hold a NUL character' })
   }
   text('name', args.name)
   if ('owner' in args) text('owner', args.owner)

@@ -58,18 +58,23 @@ const existingSql = (s: string) => `
   SELECT id::text, key FROM ${s}.runs WHERE job = $1 AND key = ANY($2::text[])`
 
 /**
+ * `value` as JSON text jsonb can store; undefined for what JSON cannot carry (a BigInt,
+ * a cycle) or jsonb refuses (a NUL character).
+ */
+export function storable(value: unknown): string | undefined {
+  try {
+    const json = JSON.stringify(value)
+    return json === undefined || !json.includes('\\u0000') ? json : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * The batch as JSON text. A payload JSON cannot carry (a BigInt, a cycle) or jsonb
  * refuses (a NUL character) is a `ValidationError` naming its index; nothing is written.
  */
 function batchJson(batch: Array<{ p: unknown }>): string {
-  const storable = (v: unknown) => {
-    try {
-      const json = JSON.stringify(v)
-      return json === undefined || !json.includes('\\u0000') ? json : undefined
-    } catch {
-      return undefined
-    }
-  }
   const all = storable(batch)
   if (all !== undefined) return all
   const i = batch.findIndex((b) => storable(b.p) === undefined)

@@ -33,3 +33,9 @@ export const durationSchema = z.union([z.number(), z.string()]).transform((v, ct
     return z.NEVER
   }
 })
+
+/** A name to filter by (a job's): text Postgres can compare, so no NUL character. */
+export const nameFilter = z
+  .string()
+  .min(1)
+  .regex(/^[^\0]*$/, 'cannot hold a NUL character')

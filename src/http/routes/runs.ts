@@ -63,12 +63,7 @@ export function runRoutes(tw: Tickwork): AnyRoute[] {
         .optional(),
       responses: { 200: { ...json, schema: z.object({ retried: z.array(z.string()) }) } },
       handler: async ({ body }) => {
-        const filter = {
-          job: body?.job,
-          from: body?.from === undefined ? undefined : new Date(body.from),
-          to: body?.to === undefined ? undefined : new Date(body.to),
-        }
-        return [200, { retried: await tw.runs.retryFailed(filter) }]
+        return [200, { retried: await tw.runs.retryFailed(body ?? {}) }]
       },
     }),
     route({
