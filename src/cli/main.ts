@@ -1,112 +1,71 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander'
-import { Tickwork } from '../client/tickwork.js'
-import { TickworkError } from '../errors.js'
-import { DEFAULT_DATA_DIR } from '../store/open.js'
-import { DEFAULT_SCHEMA } from '../store/schema.js'
-import { toMs } from '../util/duration.js'
-import { defineExamples } from './examples.js'
+import { readFileSync } from 'node:fs'
+import { Command, CommanderError } from 'commander'
+import { registerBackfill } from './commands/backfill.js'
+import { registerJobs } from './commands/jobs.js'
+import { registerLocks } from './commands/locks.js'
+import { registerMigrate } from './commands/migrate.js'
+import { registerRuns } from './commands/runs.js'
+import { registerSchedule } from './commands/schedule.js'
+import { registerStart } from './commands/start.js'
+import { registerTrigger } from './commands/trigger.js'
+import { registerVercel } from './commands/vercel.js'
+import { describeError, EXIT, exitCodeOf } from './errors.js'
+import { note } from './output.js'
 
+const { version } = JSON.parse(
+  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
+) as { version: string }
+
+// exitOverride before the commands: each inherits it, so usage errors throw here
+// instead of exiting with commander's code 1
 const program = new Command('tickwork')
   .description('cron schedules and durable background jobs on Postgres')
-  .showHelpAfterError()
+  .version(version)
+  .exitOverride()
+  .showHelpAfterError('(add --help for usage)')
 
-const databaseOption = () =>
-  new Option(
-    '-d, --database <url>',
-    `postgres:// URL, or pglite:<folder> / memory:// for the embedded store; default: embedded in ${DEFAULT_DATA_DIR}`,
-  ).env('DATABASE_URL')
-const schemaOption = () =>
-  new Option('-s, --schema <name>', 'schema of the tables')
-    .env('TICKWORK_SCHEMA')
-    .default(DEFAULT_SCHEMA)
+registerStart(program)
+registerMigrate(program)
+registerJobs(program)
+registerRuns(program)
+registerTrigger(program)
+registerBackfill(program)
+registerSchedule(program)
+registerLocks(program)
+registerVercel(program)
 
-program
-  .command('migrate')
-  .description('apply pending migrations and exit')
-  .addOption(databaseOption())
-  .addOption(schemaOption())
-  .action(async (o: { database?: string; schema: string }) => {
-    const tw = new Tickwork({
-      database: o.database,
-      schema: o.schema,
-      logger: false,
-      migrate: false,
-    })
-    try {
-      const applied = await tw.migrate()
-      console.log(
-        applied.length ? `applied migrations ${applied.join(', ')}` : 'schema is up to date',
-      )
-    } finally {
-      await tw.stop()
-    }
-  })
+program.addHelpText(
+  'after',
+  `
+Each command works on the database (--database or DATABASE_URL, with the jobs of the
+config module: tickwork.config.ts, .js or .mjs here, or --config), or through a server
+with --url (or TICKWORK_URL) and --token (or TICKWORK_API_TOKEN).
 
-program
-  .command('start')
-  .description(
-    'run the worker, scheduler and maintenance until SIGTERM or SIGINT (for now with --examples only: without it, exits with code 2)',
-  )
-  .addOption(databaseOption())
-  .addOption(schemaOption())
-  .option('--examples', 'define the example jobs and enqueue one run of each every 5 s')
-  .option('--grace <duration>', 'on stop, how long running handlers may finish', '20s')
-  .action(async (o: { database?: string; schema: string; examples?: boolean; grace: string }) => {
-    const grace = toMs(o.grace, '--grace')
-    const tw = new Tickwork({ database: o.database, schema: o.schema })
-    tw.on('error', (err) => tw.logger.error({ err }, 'background error'))
-    tw.on('run:completed', (e) =>
-      tw.logger.info(
-        { job: e.job, runId: e.id, attempt: e.attempt, durationMs: Math.round(e.durationMs) },
-        'run completed',
-      ),
-    )
-    tw.on('run:retrying', (e) =>
-      tw.logger.warn(
-        { job: e.job, runId: e.id, attempt: e.attempt, retryAt: e.retryAt, error: e.error.message },
-        'run will retry',
-      ),
-    )
-    tw.on('run:failed', (e) =>
-      tw.logger.error(
-        { job: e.job, runId: e.id, attempt: e.attempt, error: e.error.message },
-        'run failed',
-      ),
-    )
-    if (!o.examples) {
-      console.error(
-        'no jobs to run: job definitions from a config module come with the control-plane release; try --examples',
-      )
-      process.exitCode = 2
-      return
-    }
-    const feed = defineExamples(tw)
-    await tw.start()
-    const where = o.database ? 'the database given' : `the embedded store in ${DEFAULT_DATA_DIR}`
-    tw.logger.info(
-      `tickwork started on ${where} with the example jobs greet, flaky, count, heartbeat (every 15 s), events-since (windowed, every 20 s); runs are logged below; Ctrl-C stops`,
-    )
-    await feed()
-    const timer = setInterval(
-      () => feed().catch((err) => tw.logger.error({ err }, 'enqueue failed')),
-      5000,
-    )
-    const stop = async (signal: string) => {
-      clearInterval(timer)
-      tw.logger.info(`${signal}: stopping, running handlers get ${o.grace}`)
-      await tw.stop({ grace })
-      process.exit(0)
-    }
-    process.once('SIGTERM', () => void stop('SIGTERM'))
-    process.once('SIGINT', () => void stop('SIGINT'))
-  })
+Exit codes: 0 ok; 1 an unexpected error, or a run (or backfill) waited for failed;
+2 bad usage or invalid input (flags, settings, payload, config module); 3 not found;
+4 conflict (wrong state) or locked; 5 database or server unreachable; 6 the server
+refused the token (401, 403).
 
-program.parseAsync().catch((err: unknown) => {
-  if (err instanceof TickworkError) {
-    console.error(`tickwork: ${err.message}`)
-    process.exit(err.code === 'VALIDATION' ? 2 : 1)
+Examples:
+  $ tickwork start
+  $ tickwork jobs
+  $ tickwork trigger daily-report --wait
+  $ tickwork <command> --help`,
+)
+
+let code: number
+try {
+  await program.parseAsync()
+  code = Number(process.exitCode ?? EXIT.ok)
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // commander has printed the message (or the help) already
+    code = err.exitCode === 0 ? EXIT.ok : EXIT.usage
+  } else {
+    note(`tickwork: ${describeError(err)}`)
+    code = exitCodeOf(err)
   }
-  console.error(err)
-  process.exit(1)
-})
+}
+// a config module's timers or sockets must not keep a finished command alive
+process.exit(code)

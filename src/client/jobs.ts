@@ -18,7 +18,10 @@ export interface JobDefinition {
   rateLimit: { max: number; perMs: number } | null
   deadLetter: string | null
   window: { lookbackMs: number; maxSpanMs: number | null } | null
-  schedulePolicy: {
+  /** the schedule as the code declares it (the stored one may have changed at runtime) */
+  schedule: {
+    cron: string
+    timezone: string
     overlap: string
     catchUp: string
     catchUpWindowMs: number
@@ -72,8 +75,10 @@ export function describe(def: ResolvedJob): JobDefinition {
     window: def.window
       ? { lookbackMs: def.window.lookbackMs, maxSpanMs: def.window.maxSpanMs }
       : null,
-    schedulePolicy: s
+    schedule: s
       ? {
+          cron: s.cron.cron,
+          timezone: s.cron.timezone,
           overlap: s.overlap,
           catchUp: s.catchUp,
           catchUpWindowMs: s.catchUpWindowMs,
@@ -93,6 +98,11 @@ export class Jobs {
     private readonly open: () => Promise<QueueStore>,
     private readonly defined: () => Map<string, ResolvedJob>,
   ) {}
+
+  /** The jobs this process defines, as their code declares them; reads no database. */
+  definitions(): Array<JobDefinition & { name: string }> {
+    return [...this.defined().values()].map((def) => ({ name: def.name, ...describe(def) }))
+  }
 
   /** Every job defined here or known to the database, by name. */
   async list(): Promise<JobInfo[]> {

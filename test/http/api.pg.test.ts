@@ -96,7 +96,7 @@ describe('the API end to end, as an operator uses it', () => {
         backoff: { type: 'fixed', delayMs: 2000 },
         concurrency: 1,
         window: null,
-        schedulePolicy: { overlap: 'skip', catchUp: 'latest' },
+        schedule: { overlap: 'skip', catchUp: 'latest' },
       },
       schedule: { job: 'report', cron: '0 3 * * *', timezone: 'UTC', paused: false },
       watermark: null,
