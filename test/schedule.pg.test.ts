@@ -89,7 +89,9 @@ it.each([
 ] as const)('overlap %s', async (overlap, starts, expected) => {
   const schema = freshSchema()
   const clock = manualClock(T0)
-  const tw = makeTickwork({ schema, clock })
+  // the clock jumps a minute a tick: a lease shorter than that would lapse under the
+  // held runs and the stalled sweep would start them again
+  const tw = makeTickwork({ schema, clock, leaseTime: '1h' })
   const g = gated()
   tw.job('minutely', { schedule: { cron: '* * * * *', overlap }, concurrency: 3, run: g.run })
   await tw.start()
@@ -119,7 +121,9 @@ it.each([
 it('overlap queue: the held tick runs before a newer one', async () => {
   const schema = freshSchema()
   const clock = manualClock(T0)
-  const tw = makeTickwork({ schema, clock })
+  // the clock jumps a minute a tick: a lease shorter than that would lapse under the
+  // held runs and the stalled sweep would start them again
+  const tw = makeTickwork({ schema, clock, leaseTime: '1h' })
   const g = gated()
   tw.job('minutely', { schedule: { cron: '* * * * *', overlap: 'queue' }, run: g.run })
   await tw.start()

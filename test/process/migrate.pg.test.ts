@@ -46,6 +46,7 @@ it('ten processes migrating one fresh schema at once apply each migration exactl
     'backfills',
     'chores',
     'items',
+    'locks',
     'migrations',
     'queues',
     'run_history',
