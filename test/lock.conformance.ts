@@ -7,6 +7,7 @@ import { migrate } from '../src/store/migrate.js'
 import { openDb } from '../src/store/open.js'
 import { ident } from '../src/store/schema.js'
 import { freshSchema, manualClock } from './helpers.js'
+import { rejection } from './util.js'
 
 /** A lock backend of its own for one test, and a way to move its time on. */
 export interface LockHarness {
@@ -21,14 +22,10 @@ const LONG = 60_000
 
 let counter = 0
 
-async function rejection(p: Promise<unknown>): Promise<ValidationError> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).toBeInstanceOf(ValidationError)
-    return err as ValidationError
-  }
-  throw new Error('expected a rejection')
+async function invalid(p: Promise<unknown>): Promise<ValidationError> {
+  const err = await rejection(p)
+  expect(err).toBeInstanceOf(ValidationError)
+  return err as ValidationError
 }
 
 const near = (a: Date | undefined, b: number, within: number) =>
@@ -191,7 +188,7 @@ export function lockConformance(name: string, make: () => Promise<LockHarness>) 
 
     it('refuses an empty name or owner and a ttl that is not whole milliseconds above 0', async () => {
       const { locks } = await make()
-      const paths = async (p: Promise<unknown>) => (await rejection(p)).issues.map((i) => i.path)
+      const paths = async (p: Promise<unknown>) => (await invalid(p)).issues.map((i) => i.path)
       expect(await paths(locks.acquire('', '', 0))).toEqual(['name', 'owner', 'ttl'])
       for (const ttl of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY])
         expect(await paths(locks.acquire('x', 'o', ttl))).toEqual(['ttl'])

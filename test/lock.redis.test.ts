@@ -1,26 +1,11 @@
-import { connect } from 'node:net'
 import { Redis } from 'ioredis'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { triggerLockName } from '../src/lock/lock.js'
 import { redisLocks } from '../src/lock/redis.js'
 import { lockConformance } from './lock.conformance.js'
+import { reachable, redisUrl } from './util.js'
 
-const url = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-
-/** Whether something accepts TCP connections where `url` points, within a second. */
-function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url)
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 1_000 })
-    const done = (ok: boolean) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.once('connect', () => done(true))
-    socket.once('timeout', () => done(false))
-    socket.once('error', () => done(false))
-  })
-}
+const url = redisUrl
 
 const available = await reachable(url)
 // a skipped suite must be seen, not mistaken for a pass

@@ -11,15 +11,7 @@ import {
   ValidationError,
 } from '../src/index.js'
 import { type drivers, freshSchema, makeTickwork, manualClock, until } from './helpers.js'
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a rejection')
-}
+import { rejection } from './util.js'
 
 /** The queue's behaviour, the same on every driver: each driver's test file runs it. */
 export function queueConformance({ driver, database }: (typeof drivers)[number]) {

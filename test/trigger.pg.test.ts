@@ -1,15 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { LockedError, NotFoundError, ValidationError } from '../src/index.js'
 import { makeTickwork, manualClock, until } from './helpers.js'
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p
-  } catch (err) {
-    return err as Error
-  }
-  throw new Error('expected a rejection')
-}
+import { rejection } from './util.js'
 
 describe('tw.trigger with lock and wait', () => {
   it('two locked triggers at once: one run, one LockedError; the lock frees when the run ends', async () => {

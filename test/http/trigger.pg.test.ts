@@ -1,24 +1,10 @@
-import { connect } from 'node:net'
 import { Redis } from 'ioredis'
 import { describe, expect, it } from 'vitest'
 import { makeTickwork, manualClock, until } from '../helpers.js'
+import { reachable, redisUrl } from '../util.js'
 import { defaultOptions, gate, type Reply, SECRET, type Server, startServer } from './server.js'
 
-const REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-
-function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url)
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 1_000 })
-    const done = (ok: boolean) => {
-      socket.destroy()
-      resolve(ok)
-    }
-    socket.once('connect', () => done(true))
-    socket.once('timeout', () => done(false))
-    socket.once('error', () => done(false))
-  })
-}
+const REDIS = redisUrl
 
 const redisUp = await reachable(REDIS)
 if (!redisUp)

@@ -48,8 +48,10 @@ export class Child {
     this.proc.stderr?.setEncoding('utf8').on('data', (s: string) => {
       this.stderr += s
     })
+    // 'close', not 'exit': it comes once stdout and stderr are read to their end, so a
+    // line printed just before exiting is never missed
     this.exited = new Promise((resolve) => {
-      this.proc.once('exit', (code, signal) => {
+      this.proc.once('close', (code, signal) => {
         this.exit = { code, signal }
         resolve(this.exit)
       })

@@ -1,4 +1,4 @@
-// The package ships no types: the shape its README documents, as far as the tests read it.
+// The package ships no types: what the tests read of its output.
 declare module 'parse-prometheus-text-format' {
   interface Sample {
     labels?: Record<string, string>
