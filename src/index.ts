@@ -20,9 +20,9 @@ export type {
   TickworkOptions,
   WindowOptions,
 } from './client/options.js'
+export type { StartOptions } from './client/roles.js'
 export type { Runs } from './client/runs.js'
 export type { Schedules } from './client/schedules.js'
-export type { StartOptions } from './client/tickwork.js'
 export { Tickwork } from './client/tickwork.js'
 export type { Triggered, TriggerOptions } from './client/trigger.js'
 export type { Issue } from './errors.js'

@@ -1,10 +1,7 @@
 import { hostname } from 'node:os'
 import { type Logger, pino } from 'pino'
-import { type Alerts, createAlerts } from '../alerts/alerts.js'
 import { ConflictError, NotFoundError, StateError } from '../errors.js'
 import { type LockBackend, triggerLockName } from '../lock/lock.js'
-import { Maintenance } from '../maintenance/loop.js'
-import type { Retention } from '../maintenance/retention.js'
 import { type Enqueued, insertRuns, type NewRun } from '../queue/enqueue.js'
 import { saveLimits } from '../queue/limits.js'
 import type { QueueStore } from '../queue/store.js'
@@ -14,7 +11,6 @@ import {
   resumeSchedule,
   type ScheduleInfo,
 } from '../schedule/control.js'
-import { Scheduler } from '../schedule/scheduler.js'
 import { type AuditEntry, readAudit } from '../store/audit.js'
 import type { Tx } from '../store/db.js'
 import { latestVersion, migrate, schemaVersion } from '../store/migrate.js'
@@ -25,7 +21,6 @@ import { toMs } from '../util/duration.js'
 import { TypedEmitter } from '../util/emitter.js'
 import { parse } from '../util/parse.js'
 import type { Emit, TickworkEvents } from '../worker/events.js'
-import { Worker, type WorkerDeps } from '../worker/worker.js'
 import type { Backfill } from './backfill.js'
 import { Backfills } from './backfills.js'
 import { auditSchema } from './inputs.js'
@@ -34,7 +29,6 @@ import { Job } from './job.js'
 import { Jobs } from './jobs.js'
 import { Locks } from './locks.js'
 import {
-  DEFAULT_KEEP,
   type EnqueueOptions,
   type JobOptions,
   type ResolvedJob,
@@ -43,21 +37,12 @@ import {
   resolveTickwork,
   type TickworkOptions,
 } from './options.js'
+import { Roles, type StartOptions } from './roles.js'
 import { Runs } from './runs.js'
 import { Schedules } from './schedules.js'
 import { openLocks, openStore } from './store.js'
 import { type Triggered, type TriggerOptions, trigger } from './trigger.js'
 import { Watermarks } from './watermarks.js'
-
-/** What `start()` runs in this process; each part defaults to on. */
-export interface StartOptions {
-  /** run the handlers of the jobs defined here */
-  worker?: boolean
-  /** take part in the stalled-run sweep and retention */
-  maintenance?: boolean
-  /** handle the schedule ticks (and backfills) of the jobs defined here */
-  scheduler?: boolean
-}
 
 /**
  * Cron schedules and durable background jobs on Postgres. Define jobs with `job()`,
@@ -89,14 +74,9 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   readonly #jobs = new Map<string, { def: ResolvedJob; job: Job<never> }>()
   readonly #workerId: string
   #store: Promise<QueueStore> | undefined
-  #worker: Worker | undefined
-  /** runs `wait` triggers in a process whose worker is not started (serverless) */
-  #inline: Worker | undefined
+  readonly #roles: Roles
   #locks: Promise<LockBackend> | undefined
-  #scheduler: Scheduler | undefined
   readonly #backfills: Backfills
-  #maintenance: Maintenance | undefined
-  #alerts: Alerts | undefined
   #phase: 'new' | 'started' | 'stopping' = 'new'
   /** jobs enqueued or dead-lettered here by name but defined elsewhere: defaults, resolved once */
   readonly #elsewhere = new Map<string, Job<unknown>>()
@@ -124,19 +104,29 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     this.items = new ItemLog(() => this.#open())
     this.jobs = new Jobs(
       () => this.#open(),
-      () => new Map([...this.#jobs].map(([name, j]) => [name, j.def])),
+      () => this.#defs(),
     )
     this.lock = new Locks(() => this.#lockBackend(), this.#emit)
     this.watermark = new Watermarks(
       () => this.#open(),
       (job) => this.#defined(job),
     )
+    this.#roles = new Roles({
+      tw: this,
+      options: this.#o,
+      jobs: () => this.#defs(),
+      workerId: this.#workerId,
+      logger: this.logger,
+      emit: this.#emit,
+      deadLetterRun: (job) => this.#deadLetterRun(job),
+      topUpBackfills: (store) => this.#backfills.topUpAll(store, (err) => this.#emit('error', err)),
+    })
     this.#backfills = new Backfills({
       open: () => this.#open(),
       defined: (job) => this.#defined(job),
       jobs: () => [...this.#jobs.keys()],
       now: () => this.#now(),
-      wake: () => this.#worker?.wake(),
+      wake: () => this.#roles.worker?.wake(),
     })
   }
 
@@ -191,8 +181,8 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
         locks: () => this.#lockBackend(),
         toMs,
         emit: this.#emit,
-        inline: () => this.#inlineWorker(),
-        wake: () => this.#worker?.wake(),
+        inline: async () => this.#roles.inline(await this.#open()),
+        wake: () => this.#roles.worker?.wake(),
       },
       name,
       payload,
@@ -308,42 +298,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
       if (this.#phase === 'started') this.#phase = 'new'
       throw err
     }
-    const deadLetterRun = (job: string) => this.#deadLetterRun(job)
-    const defined = new Map([...this.#jobs].map(([name, j]) => [name, j.def]))
-    const emit = this.#emit
-    if (options.worker !== false && this.#jobs.size > 0) {
-      this.#worker = new Worker(this.#workerDeps(store))
-      await this.#worker.start()
-    }
-    if (options.scheduler !== false && this.#jobs.size > 0) {
-      this.#scheduler = new Scheduler({
-        store,
-        jobs: defined,
-        pollIntervalMs: this.#o.pollIntervalMs,
-        emit,
-        enqueued: () => this.#worker?.wake(),
-        extra: () => this.#backfills.topUpAll(store, (err) => emit('error', err)),
-      })
-      await this.#scheduler.start()
-    }
-    const perJob = new Map(
-      [...this.#jobs].flatMap(([name, j]) => (j.def.alerts ? [[name, j.def.alerts] as const] : [])),
-    )
-    if (this.#o.alerts.webhooks.length > 0 || [...perJob.values()].some((a) => a.webhooks.length))
-      this.#alerts = createAlerts(this, this.#o.alerts, perJob)
-    if (options.maintenance !== false) {
-      this.#maintenance = new Maintenance({
-        store,
-        emit,
-        leaseMs: this.#o.leaseMs,
-        retentionMs: this.#o.maintenanceMs,
-        retention: () =>
-          new Map<string, Retention>([...this.#jobs].map(([name, j]) => [name, j.def.keep])),
-        fallback: DEFAULT_KEEP,
-        deadLetterRun,
-      })
-      this.#maintenance.start()
-    }
+    await this.#roles.start(store, options)
   }
 
   /**
@@ -360,11 +315,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     }
     this.#stopped ??= (async () => {
       this.#phase = 'stopping'
-      await this.#scheduler?.stop()
-      await this.#worker?.stop(graceMs)
-      await this.#inline?.stop(graceMs)
-      await this.#maintenance?.stop()
-      await this.#alerts?.close()
+      await this.#roles.stop(graceMs)
       const locks = await this.#locks?.catch(() => undefined)
       await locks?.close()
       const store = await this.#store?.catch(() => undefined)
@@ -402,25 +353,8 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     return this.#locks
   }
 
-  async #inlineWorker(): Promise<Worker> {
-    const store = await this.#open()
-    if (this.#worker) return this.#worker
-    this.#inline ??= new Worker(this.#workerDeps(store))
-    return this.#inline
-  }
-
-  #workerDeps(store: QueueStore): WorkerDeps {
-    return {
-      store,
-      jobs: new Map([...this.#jobs].map(([name, j]) => [name, j.def])),
-      workerId: this.#workerId,
-      leaseMs: this.#o.leaseMs,
-      pollIntervalMs: this.#o.pollIntervalMs,
-      logger: this.logger,
-      emit: this.#emit,
-      deadLetterRun: (job) => this.#deadLetterRun(job),
-      backfillRunEnded: () => this.#scheduler?.wake(),
-    }
+  #defs(): Map<string, ResolvedJob> {
+    return new Map([...this.#jobs].map(([name, j]) => [name, j.def]))
   }
 
   #defined(name: string): ResolvedJob {
@@ -445,7 +379,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   async #insert(job: string, runs: NewRun[], tx: EnqueueOptions['tx']): Promise<Enqueued[]> {
     const store = await this.#open()
     const done = await insertRuns(store, tx ?? store.db, job, runs)
-    if (!tx && this.#worker && this.#jobs.has(job)) this.#worker.wake()
+    if (!tx && this.#jobs.has(job)) this.#roles.worker?.wake()
     return done
   }
 
