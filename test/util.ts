@@ -27,3 +27,6 @@ export async function rejection<E extends Error = Error>(p: Promise<unknown>): P
   }
   throw new Error('expected a rejection')
 }
+
+/** Matches the owner a trigger writes on its lock for run `id` (tickwork:<schema>:run:<id>). */
+export const heldBy = (id: string) => new RegExp(`^tickwork:[a-z0-9_]+:run:${id}$`)

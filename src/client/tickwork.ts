@@ -1,7 +1,7 @@
 import { hostname } from 'node:os'
 import { type Logger, pino } from 'pino'
 import { ConflictError, NotFoundError, StateError } from '../errors.js'
-import { type LockBackend, triggerLockName } from '../lock/lock.js'
+import { type LockBackend, triggerLockName, triggerOwner } from '../lock/lock.js'
 import { type Enqueued, insertRuns, type NewRun } from '../queue/enqueue.js'
 import { saveLimits } from '../queue/limits.js'
 import type { QueueStore } from '../queue/store.js'
@@ -72,6 +72,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   readonly logger: Logger
   readonly #o: ResolvedTickwork
   readonly #jobs = new Map<string, { def: ResolvedJob; job: Job<never> }>()
+  readonly #definitions = new Map<string, ResolvedJob>()
   readonly #workerId: string
   #store: Promise<QueueStore> | undefined
   readonly #roles: Roles
@@ -141,6 +142,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     const def = resolveJob(name, options as JobOptions<never, unknown>)
     const job = new Job<P>(def, this.#host)
     this.#jobs.set(name, { def, job: job as Job<never> })
+    this.#definitions.set(name, def)
     return job
   }
 
@@ -328,8 +330,8 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   readonly #emit: Emit = (event, data) => {
     if (event === 'run:completed' || event === 'run:failed') {
       const run = data as TickworkEvents['run:completed']
-      // only triggers take a lock; the release is a no-op for a run that holds none
-      if (run.source === 'trigger' || run.source === 'manual') this.#releaseTrigger(run.job, run.id)
+      // runs a trigger locked have this source; freeing a lock it did not hold is a no-op
+      if (run.source === 'trigger') this.#releaseTrigger(run.job, run.id)
     }
     try {
       this.emit(event, data)
@@ -341,7 +343,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   /** A triggered run ended: its lock is free for the next trigger. */
   #releaseTrigger(job: string, id: string): void {
     this.#lockBackend()
-      .then((locks) => locks.release(triggerLockName(job), id))
+      .then((locks) => locks.release(triggerLockName(job), triggerOwner(this.#o.schema, id)))
       .catch((err) => this.#emit('error', err as Error))
   }
 
@@ -353,8 +355,9 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     return this.#locks
   }
 
+  /** the definitions, one live map: a worker made before a later job() still knows it */
   #defs(): Map<string, ResolvedJob> {
-    return new Map([...this.#jobs].map(([name, j]) => [name, j.def]))
+    return this.#definitions
   }
 
   #defined(name: string): ResolvedJob {

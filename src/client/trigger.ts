@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import { ConflictError, LockedError } from '../errors.js'
-import { type LockBackend, triggerLockName } from '../lock/lock.js'
+import { ConflictError, LockedError, StateError } from '../errors.js'
+import { type LockBackend, runOfOwner, triggerLockName, triggerOwner } from '../lock/lock.js'
 import { type Enqueued, insertRuns } from '../queue/enqueue.js'
 import { getRun } from '../queue/inspect.js'
 import type { QueueStore } from '../queue/store.js'
@@ -59,40 +59,83 @@ export interface TriggerDeps {
   wake(): void
 }
 
-/** Polls until the run has ended: it ran in a worker elsewhere. */
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const TERMINAL = ['completed', 'failed', 'cancelled']
+
+/** Polls until the run has ended: it runs in a worker elsewhere. */
 async function ended(store: QueueStore, id: string): Promise<Run | undefined> {
   for (let pause = 10; ; pause = Math.min(pause * 2, 500)) {
     const run = await getRun(store, id)
-    if (!run || ['completed', 'failed', 'cancelled'].includes(run.state)) return run
-    await new Promise((r) => setTimeout(r, pause))
+    if (!run || TERMINAL.includes(run.state)) return run
+    await sleep(pause)
   }
 }
 
 /**
- * Takes the trigger lock for run `owner`. A lock whose holder run has ended already
- * (its process died before freeing it, or the run was cancelled) is taken over; a
- * holder that is live or not yet committed keeps it.
+ * Runs `id` in this process, attempt after attempt (each retry at its time), until it
+ * ends. Throws `StateError` when this process stops first: the run went back to the
+ * queue, and a worker will run it.
+ */
+async function runHere(d: TriggerDeps, store: QueueStore, id: string): Promise<Run | undefined> {
+  const worker = await d.inline()
+  for (;;) {
+    const run = await getRun(store, id)
+    if (!run || TERMINAL.includes(run.state)) return run
+    const wait = run.runAt.getTime() - store.clock.now()
+    // a retry waits for its backoff; the clock may be a test's, so look again each second
+    if (run.state === 'delayed' && wait > 0) {
+      await sleep(Math.min(wait, 1000))
+      continue
+    }
+    const how = await worker.runOne(id)
+    if (how === 'released')
+      throw new StateError(`stopped before run ${id} ended: it went back to the queue`)
+    if (how === 'taken') return ended(store, id)
+    if (how === 'busy') await sleep(100)
+  }
+}
+
+/** The lock owner a trigger writes: its schema and run, so no other holder is mistaken for one. */
+const ownerOf = (store: QueueStore, runId: string) => triggerOwner(store.schema, runId)
+
+// A holder run found nowhere is one whose transaction has not committed yet, or whose
+// process died between the lease and the commit (Redis keeps such a lease). Past this
+// age only the second can be true.
+const ORPHAN_MS = 60_000
+
+/**
+ * Takes the trigger lock for run `runId`. A lock held by one of this schema's runs
+ * that has ended (its process died before freeing it, or it was cancelled), or that
+ * never came to exist, is taken over; a holder that is live keeps it.
  */
 async function takeLock(
   d: TriggerDeps,
   store: QueueStore,
   tx: Tx,
   job: string,
-  owner: string,
+  runId: string,
   ttlMs: number,
 ): Promise<void> {
   const locks = await d.locks()
   const name = triggerLockName(job)
   // On Postgres the lease is written in the run's transaction: a concurrent trigger
   // waits for it to commit, then sees it held; a rollback takes the lease with it.
-  let got = await locks.acquire(name, owner, ttlMs, tx)
+  let got = await locks.acquire(name, ownerOf(store, runId), ttlMs, tx)
   if (!got.acquired) {
-    const holder = got.holder.owner
-    const { rows } = /^\d{1,19}$/.test(holder)
-      ? await tx.query(`SELECT 1 FROM ${store.s}.run_history WHERE id = $1`, [holder])
-      : { rows: [] }
-    if (rows.length > 0 && (await locks.release(name, holder, tx)))
-      got = await locks.acquire(name, owner, ttlMs, tx)
+    const holder = got.holder
+    const held = runOfOwner(store.schema, holder.owner)
+    if (held !== undefined) {
+      const { rows } = await tx.query<{ live: boolean }>(
+        `SELECT true AS live FROM ${store.s}.runs WHERE id = $1
+         UNION ALL SELECT false FROM ${store.s}.run_history WHERE id = $1`,
+        [held],
+      )
+      const acquiredAt = holder.expiresAt.getTime() - ttlMs
+      const over =
+        rows[0]?.live === false || (rows.length === 0 && acquiredAt < store.clock.now() - ORPHAN_MS)
+      if (over && (await locks.release(name, holder.owner, tx)))
+        got = await locks.acquire(name, ownerOf(store, runId), ttlMs, tx)
+    }
   }
   if (!got.acquired) {
     d.emit('lock:contended', { name, holder: got.holder })
@@ -101,9 +144,11 @@ async function takeLock(
 }
 
 /**
- * Enqueues a run of `name` now. Throws `NotFoundError` for a job not defined here,
- * `ValidationError` for a bad payload or option, `ConflictError` while a windowed job
- * has a window run unfinished, `LockedError` while the trigger lock is held.
+ * Enqueues a run of `name` now, and with `wait` runs it here to its end. Throws
+ * `NotFoundError` for a job not defined here, `ValidationError` for a bad payload or
+ * option, `ConflictError` while a windowed job has a window run unfinished (with
+ * `lock`, `LockedError` when that run holds the lock), `LockedError` while the
+ * trigger lock is held, `StateError` when a waited run is handed back at stop.
  */
 export async function trigger(
   d: TriggerDeps,
@@ -116,6 +161,7 @@ export async function trigger(
   const ttlMs = o.lock ? d.toMs((typeof o.lock === 'object' && o.lock.ttl) || '1h', 'lock.ttl') : 0
   const value = await validatePayload(def, payload, 'payload')
   const store = await d.open()
+  const lockName = triggerLockName(name)
   let locked: string | undefined
   let made: Enqueued
   try {
@@ -123,14 +169,19 @@ export async function trigger(
       if (def.window) {
         await lockWindows(tx, store, name)
         const [live] = await liveRuns(tx, store, name)
-        if (live)
+        if (live) {
+          const held = o.lock ? await (await d.locks()).get(lockName) : undefined
+          if (held) throw new LockedError(lockName, held, store.clock.now())
           throw new ConflictError(`job '${name}' has a window run unfinished (run ${live})`, {
             job: name,
             runId: live,
           })
+        }
       }
       const now = new Date(store.clock.now())
-      const run = await runFor(tx, store, def, o.source ?? 'manual', now, now, value)
+      // a locked run is freed by whichever worker ends it, which knows it by its source
+      const source = o.lock ? 'trigger' : (o.source ?? 'manual')
+      const run = await runFor(tx, store, def, source, now, now, value)
       const [enqueued] = (await insertRuns(store, tx, name, [run])) as [Enqueued]
       // taken inside the transaction: a lock refused rolls the run back
       if (o.lock) {
@@ -141,14 +192,15 @@ export async function trigger(
     })
   } catch (err) {
     // the lock was taken for a run whose commit then failed
-    if (locked) await (await d.locks()).release(triggerLockName(name), locked).catch(() => {})
+    if (locked) await (await d.locks()).release(lockName, ownerOf(store, locked)).catch(() => {})
     throw err
   }
   if (!o.wait) {
     d.wake()
     return made
   }
-  if (!(await (await d.inline()).runOne(made.id)))
-    return { ...made, run: await ended(store, made.id) }
-  return { ...made, run: await getRun(store, made.id) }
+  const run = await runHere(d, store, made.id)
+  // the worker that ended it frees the lock too; this answer must not race that
+  if (locked) await (await d.locks()).release(lockName, ownerOf(store, locked))
+  return { ...made, run }
 }

@@ -47,6 +47,20 @@ export interface LockBackend {
 export const triggerLockName = (job: string) => `job-lock:${job}`
 
 /**
+ * The owner a trigger's lock records: the schema and the run. A Redis shared by other
+ * environments, or a legacy holder, never reads as one of this schema's runs.
+ */
+export const triggerOwner = (schema: string, runId: string) => `tickwork:${schema}:run:${runId}`
+
+/** The run id of a trigger lock's owner, if the owner is one of `schema`'s runs. */
+export function runOfOwner(schema: string, owner: string): string | undefined {
+  const prefix = `tickwork:${schema}:run:`
+  if (!owner.startsWith(prefix)) return undefined
+  const id = owner.slice(prefix.length)
+  return /^\d{1,19}$/.test(id) ? id : undefined
+}
+
+/**
  * Checks the arguments of a lock call: `name` and `owner` non-empty, `ttlMs` a whole
  * number of milliseconds above 0; only the fields given are checked. Throws
  * `ValidationError` listing every bad field.

@@ -129,12 +129,17 @@ export async function claimRun(
   id: string,
   worker: string,
   leaseMs: number,
+  q: { query: QueueStore['db']['query'] } = store.db,
 ): Promise<ActiveRun | undefined> {
-  const { rows } = await store.db.query<FetchRow>(claimSql(store.s), [
-    id,
-    worker,
-    nowDate(store),
-    leaseMs,
-  ])
+  const { rows } = await q.query<FetchRow>(claimSql(store.s), [id, worker, nowDate(store), leaseMs])
   return rows[0] && toActive(rows[0])
+}
+
+/** The job of a live run; undefined when the run is not live. */
+export async function jobOf(store: QueueStore, id: string): Promise<string | undefined> {
+  const { rows } = await store.db.query<{ job: string }>(
+    `SELECT job FROM ${store.s}.runs WHERE id = $1`,
+    [id],
+  )
+  return rows[0]?.job
 }

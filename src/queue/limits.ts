@@ -1,3 +1,4 @@
+import type { Tx } from '../store/db.js'
 import { type ActiveRun, fetchRuns } from './fetch.js'
 import type { QueueStore } from './store.js'
 
@@ -34,9 +35,11 @@ interface QueueRow {
   window_count: number
 }
 
-/** Runs taken, and when asking again may be worth it if the rate limit said no. */
+/** Runs taken; when the limits said no, and when asking again may be worth it. */
 export interface LimitedFetch {
   runs: ActiveRun[]
+  /** the job's limits allowed none now */
+  refused: boolean
   retryAt: number | null
 }
 
@@ -45,12 +48,28 @@ export interface LimitedFetch {
  * processes take turns; the active count and the window are then read in a fresh
  * statement, which under READ COMMITTED sees every turn committed before ours.
  */
-export async function fetchLimited(
+export function fetchLimited(
   store: QueueStore,
   job: string,
   n: number,
   worker: string,
   leaseMs: number,
+): Promise<LimitedFetch> {
+  return withLimits(store, job, n, (tx, allowed) =>
+    fetchRuns(store, [{ job, n: allowed }], worker, leaseMs, tx),
+  )
+}
+
+/**
+ * Takes up to `n` runs of `job` with `take`, within the job's shared limits: at most
+ * what they allow now, in the transaction that holds the job's row, counted in its
+ * rate window.
+ */
+export async function withLimits(
+  store: QueueStore,
+  job: string,
+  n: number,
+  take: (tx: Tx, allowed: number) => Promise<ActiveRun[]>,
 ): Promise<LimitedFetch> {
   const s = store.s
   return store.db.transaction(async (tx) => {
@@ -60,8 +79,7 @@ export async function fetchLimited(
       [job],
     )
     const q = rows[0]
-    if (!q)
-      return { runs: await fetchRuns(store, [{ job, n }], worker, leaseMs, tx), retryAt: null }
+    if (!q) return { runs: await take(tx, n), refused: false, retryAt: null }
     let allowed = n
     if (q.concurrency !== null) {
       const active = await tx.query<{ c: number }>(
@@ -79,11 +97,11 @@ export async function fetchLimited(
         windowCount = 0
       }
       const left = q.rate_max - windowCount
-      if (left <= 0) return { runs: [], retryAt: windowStart + q.rate_per_ms }
+      if (left <= 0) return { runs: [], refused: true, retryAt: windowStart + q.rate_per_ms }
       allowed = Math.min(allowed, left)
     }
-    if (allowed <= 0) return { runs: [], retryAt: null }
-    const runs = await fetchRuns(store, [{ job, n: allowed }], worker, leaseMs, tx)
+    if (allowed <= 0) return { runs: [], refused: true, retryAt: null }
+    const runs = await take(tx, allowed)
     if (q.rate_max !== null && runs.length > 0) {
       await tx.query(`UPDATE ${s}.queues SET window_start = $2, window_count = $3 WHERE job = $1`, [
         job,
@@ -91,6 +109,6 @@ export async function fetchLimited(
         windowCount + runs.length,
       ])
     }
-    return { runs, retryAt: null }
+    return { runs, refused: false, retryAt: null }
   })
 }

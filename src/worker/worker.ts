@@ -7,12 +7,13 @@ import { backoffDelay } from '../queue/backoff.js'
 import type { Completion } from '../queue/complete.js'
 import type { NewRun } from '../queue/enqueue.js'
 import { attemptError, failRun, scheduleRetry } from '../queue/fail.js'
-import { type ActiveRun, claimRun, fetchRuns } from '../queue/fetch.js'
+import { type ActiveRun, claimRun, fetchRuns, jobOf } from '../queue/fetch.js'
 import { releaseRuns } from '../queue/lease.js'
-import { fetchLimited } from '../queue/limits.js'
+import { fetchLimited, withLimits } from '../queue/limits.js'
 import { saveProgress } from '../queue/progress.js'
 import { cancelChannel, type QueueStore, runsChannel } from '../queue/store.js'
 import type { RunSource } from '../queue/types.js'
+import type { Queryable } from '../store/db.js'
 import { Completer } from './completer.js'
 import { type RunContext, runInfo } from './context.js'
 import type { Emit } from './events.js'
@@ -112,8 +113,8 @@ export class Worker {
   #late: string[] = []
   /** failure writes under way, which stop() waits for */
   readonly #failing = new Set<Promise<void>>()
-  /** runOne callers, told once their run's outcome is written (or the run was lost) */
-  readonly #waiting = new Map<string, () => void>()
+  /** runOne callers, told once their attempt's outcome is written, or the run went back */
+  readonly #waiting = new Map<string, (how: 'ran' | 'released') => void>()
 
   constructor(deps: WorkerDeps) {
     this.#d = deps
@@ -123,7 +124,10 @@ export class Worker {
       (batch, written) => this.#completed(batch, written),
       (err) => deps.emit('error', err),
       (lost) => {
-        for (const c of lost) this.#held.delete(c.id)
+        for (const c of lost) {
+          this.#held.delete(c.id)
+          this.#ended(c.id, 'released')
+        }
       },
     )
     this.#lease = new LeaseKeeper(
@@ -381,27 +385,43 @@ export class Worker {
     this.#ended(id)
   }
 
-  #ended(id: string): void {
+  #ended(id: string, how: 'ran' | 'released' = 'ran'): void {
     const resolve = this.#waiting.get(id)
     this.#waiting.delete(id)
-    resolve?.()
+    resolve?.(how)
   }
 
   /**
-   * Runs one waiting run here and now, whatever its start time and this worker's free
-   * slots, and resolves once its outcome is written: a trigger that answers when its
-   * run ends. Works on a worker that was never started (a serverless handler). False
-   * when the run was not waiting: another worker took it, or it ended.
+   * Runs one attempt of a waiting run here and now, whatever its start time and this
+   * worker's free slots (a job's shared limits still hold), and resolves once the
+   * attempt's outcome is written: 'ran' (completed, failed, or a retry scheduled),
+   * 'released' (handed back: this worker stopped), 'taken' (it was not waiting: another
+   * worker has it, or it ended), 'busy' (the job's shared limits say not now). Works on
+   * a worker that was never started (a serverless handler's trigger).
    */
-  async runOne(id: string): Promise<boolean> {
-    if (this.#stopping) return false
-    const run = await claimRun(this.#d.store, id, this.#d.workerId, this.#d.leaseMs)
-    if (!run) return false
+  async runOne(id: string): Promise<'ran' | 'released' | 'taken' | 'busy'> {
+    if (this.#stopping) return 'released'
+    const { store, workerId, leaseMs, jobs } = this.#d
+    const claim = (q?: Queryable) => claimRun(store, id, workerId, leaseMs, q)
+    let run: ActiveRun | undefined
+    const job = await jobOf(store, id)
+    if (job && jobs.get(job)?.shared) {
+      const got = await withLimits(store, job, 1, async (tx) => {
+        const r = await claim(tx)
+        return r ? [r] : []
+      })
+      if (got.runs.length === 0) return got.refused ? 'busy' : 'taken'
+      run = got.runs[0]
+    } else run = await claim()
+    if (!run) return 'taken'
+    if (this.#stopping) {
+      this.#late.push(run.id)
+      return 'released'
+    }
     this.#lease.start()
-    const ended = new Promise<void>((resolve) => this.#waiting.set(run.id, resolve))
+    const ended = new Promise<'ran' | 'released'>((resolve) => this.#waiting.set(run.id, resolve))
     this.#execute(run)
-    await ended
-    return true
+    return ended
   }
 
   /**
@@ -432,6 +452,7 @@ export class Worker {
     for (const slot of left) {
       slot.controller.abort(new ShutdownError())
       this.#free(slot)
+      this.#ended(slot.run.id, 'released')
     }
     await this.#completer.drain()
     await Promise.all(this.#failing)
