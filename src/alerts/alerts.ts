@@ -31,14 +31,18 @@ const seconds = (ms: number) => (ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1
 
 const isTimeout = (error: AttemptError) => error.name === 'TimeoutError'
 
+/** How long `close()` waits for deliveries still under way. */
+const CLOSE_MS = 5_000
+
 /**
- * Posts alerts to webhooks as `tw`'s events come: a run failed for good ('failed', or
- * 'timeout' when its last attempt timed out), an attempt timed out and will be retried
+ * Posts alerts to webhooks as `tw`'s events come: a run failed for good ('failed'; when its
+ * last attempt timed out, 'timeout' to a hook that takes it, else 'failed'), an attempt timed out and will be retried
  * ('timeout'), a schedule missed ticks ('missed'), a run completed after running at
  * least `slowRun` ('slow'). An alert of job J goes to the global webhooks whose `on`
  * has its kind and whose `jobs` (if given) has J, and to J's own webhooks whose `on`
  * has it; J's `on` limits the kinds further, and `on: false` silences J. Deliveries
  * run in the background and never throw into the emitter; one given up on is logged.
+ * `close()` waits at most 5 s for those under way.
  */
 export function createAlerts(
   tw: Tickwork,
@@ -62,37 +66,48 @@ export function createAlerts(
     ].filter((w) => w.on.includes(kind))
   }
 
-  const raise = (alert: Omit<Alert, 'at'>) => {
-    const full: Alert = { ...alert, at: new Date(tw.now()).toISOString() }
-    for (const hook of targets(alert.job, alert.kind)) {
-      // only a hook the schema would refuse gets here; the error's message may quote
-      // the bad header's value, so its name alone is logged
-      const sent: Promise<void> = deliver(hook, full, delivery)
-        .catch((err: unknown) =>
-          delivery.logger.error(
-            { alert: alert.kind, job: alert.job, err: err instanceof Error ? err.name : 'unknown' },
-            'alert webhook not sent: invalid webhook options',
-          ),
-        )
-        .finally(() => inFlight.delete(sent))
-      inFlight.add(sent)
-    }
+  /** Sends the alert to each hook once, as the first of `kinds` the hook takes. */
+  const raise = (alert: Omit<Alert, 'at' | 'kind'>, kinds: AlertKind[]) => {
+    const at = new Date(tw.now()).toISOString()
+    const sentTo = new Set<ResolvedWebhook>()
+    for (const kind of kinds)
+      for (const hook of targets(alert.job, kind)) {
+        if (sentTo.has(hook)) continue
+        sentTo.add(hook)
+        send(hook, { ...alert, kind, at })
+      }
+  }
+
+  const send = (hook: ResolvedWebhook, alert: Alert) => {
+    // only a hook the schema would refuse gets here; the error's message may quote
+    // the bad header's value, so its name alone is logged
+    const sent: Promise<void> = deliver(hook, alert, delivery)
+      .catch((err: unknown) =>
+        delivery.logger.error(
+          { alert: alert.kind, job: alert.job, err: err instanceof Error ? err.name : 'unknown' },
+          'alert webhook not sent: invalid webhook options',
+        ),
+      )
+      .finally(() => inFlight.delete(sent))
+    inFlight.add(sent)
   }
 
   const runAlert = (
-    kind: AlertKind,
+    kind: AlertKind | AlertKind[],
     e: { id: string; job: string; attempt: number; error: AttemptError; durationMs: number },
     text: string,
   ) =>
-    raise({
-      kind,
-      job: e.job,
-      runId: e.id,
-      attempt: e.attempt,
-      error: { name: e.error.name, message: short(e.error.message) },
-      durationMs: e.durationMs,
-      text,
-    })
+    raise(
+      {
+        job: e.job,
+        runId: e.id,
+        attempt: e.attempt,
+        error: { name: e.error.name, message: short(e.error.message) },
+        durationMs: e.durationMs,
+        text,
+      },
+      Array.isArray(kind) ? kind : [kind],
+    )
 
   const listeners: Array<() => void> = []
   const on = <K extends keyof TickworkEvents & string>(
@@ -104,8 +119,9 @@ export function createAlerts(
     const what = isTimeout(e.error)
       ? `timed out on attempt ${e.attempt} and failed for good`
       : `failed for good on attempt ${e.attempt}`
+    // a final timeout is a failure too: a hook for failures alone hears of it as one
     runAlert(
-      isTimeout(e.error) ? 'timeout' : 'failed',
+      isTimeout(e.error) ? ['timeout', 'failed'] : 'failed',
       e,
       `Run ${e.id} of job '${e.job}' ${what}: ${e.error.name}: ${short(e.error.message)}`,
     )
@@ -121,14 +137,16 @@ export function createAlerts(
   on('run:completed', (e) => {
     const limit = perJob.get(e.job)?.slowRunMs ?? global.slowRunMs
     if (limit === null || e.durationMs < limit) return
-    raise({
-      kind: 'slow',
-      job: e.job,
-      runId: e.id,
-      attempt: e.attempt,
-      durationMs: e.durationMs,
-      text: `Run ${e.id} of job '${e.job}' completed in ${seconds(e.durationMs)}, over its slow-run threshold of ${seconds(limit)}`,
-    })
+    raise(
+      {
+        job: e.job,
+        runId: e.id,
+        attempt: e.attempt,
+        durationMs: e.durationMs,
+        text: `Run ${e.id} of job '${e.job}' completed in ${seconds(e.durationMs)}, over its slow-run threshold of ${seconds(limit)}`,
+      },
+      ['slow'],
+    )
   })
   on('schedule:missed', (e) => {
     const ticks = e.ticks.map((t) => t.toISOString())
@@ -136,18 +154,28 @@ export function createAlerts(
       ticks.length === 0
         ? 'scheduled ticks, too many to list'
         : `${ticks.length}${e.more ? ' or more' : ''} scheduled tick${ticks.length === 1 && !e.more ? '' : 's'}`
-    raise({
-      kind: 'missed',
-      job: e.job,
-      ticks,
-      text: `Job '${e.job}' missed ${count}${ticks[0] ? `, the first at ${ticks[0]}` : ''}`,
-    })
+    raise(
+      {
+        job: e.job,
+        ticks,
+        text: `Job '${e.job}' missed ${count}${ticks[0] ? `, the first at ${ticks[0]}` : ''}`,
+      },
+      ['missed'],
+    )
   })
 
   return {
     async close() {
       for (const off of listeners.splice(0)) off()
-      await Promise.all([...inFlight])
+      // a stop waits for the last alerts, but not for a receiver that never answers
+      let timer: NodeJS.Timeout | undefined
+      const settled = Promise.all([...inFlight]).then(() => true)
+      const late = new Promise<false>((r) => {
+        timer = setTimeout(() => r(false), CLOSE_MS)
+      })
+      if (!(await Promise.race([settled, late])))
+        delivery.logger.warn(`${inFlight.size} alert deliveries still retrying at stop: left`)
+      clearTimeout(timer)
     },
   }
 }

@@ -194,7 +194,8 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
 
   /**
    * Whether this instance can serve: the database answers and its schema is at this
-   * code's version. Never throws; `error` says what is wrong.
+   * code's version. Never throws; `error` says what is wrong ('database unreachable',
+   * 'migrations not current'), and the failure itself goes to the `error` event.
    */
   async ready(): Promise<{
     ready: boolean
@@ -210,7 +211,9 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
         return { ready: false, schemaVersion: version, expected, error: 'migrations not current' }
       return { ready: true, schemaVersion: version, expected }
     } catch (err) {
-      return { ready: false, expected, error: (err as Error).message }
+      // the driver's message may name hosts and roles: it goes to the error event only
+      this.#emit('error', err as Error)
+      return { ready: false, expected, error: 'database unreachable' }
     }
   }
 

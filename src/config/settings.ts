@@ -29,7 +29,8 @@ export function redactUrl(text: string): string {
   try {
     url = new URL(text)
   } catch {
-    return text
+    // not a URL after all, but it may still carry user:password@
+    return text.replace(/(\/\/[^/@:]*):[^/@]*@/, '$1:***@')
   }
   if (!url.host) return text
   url.password = ''

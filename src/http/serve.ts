@@ -6,8 +6,12 @@ import type { Hono } from 'hono'
 export interface Listening {
   /** the port it listens on (the one chosen, when asked for port 0) */
   port: number
-  /** Stops accepting connections and closes idle ones; resolves once closed. Idempotent. */
-  close(): Promise<void>
+  /**
+   * Stops accepting connections and closes idle ones; resolves once the last request
+   * is answered, or at once past `graceMs` (default: no limit), when what is still open
+   * is cut. Idempotent.
+   */
+  close(graceMs?: number): Promise<void>
 }
 
 /**
@@ -23,9 +27,18 @@ export function serve(app: Hono, options: { port: number; hostname?: string }): 
       let closed: Promise<void> | undefined
       resolve({
         port: (server.address() as AddressInfo).port,
-        close: () => {
+        close: (graceMs?: number) => {
           closed ??= new Promise<void>((done) => {
-            server.close(() => done())
+            const cut =
+              graceMs === undefined
+                ? undefined
+                : setTimeout(() => {
+                    if ('closeAllConnections' in server) server.closeAllConnections()
+                  }, graceMs)
+            server.close(() => {
+              clearTimeout(cut)
+              done()
+            })
             // keep-alive connections would hold close() open until they time out
             if ('closeIdleConnections' in server) server.closeIdleConnections()
           })

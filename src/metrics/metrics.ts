@@ -110,7 +110,11 @@ export function createMetrics(tw: Tickwork, options: MetricsOptions = {}): Metri
   on('schedule:skipped', (e) => skipped.inc(seen(e.job)))
   // the ticks beyond those listed are not counted by the scheduler: at least one more
   on('schedule:missed', (e) => missed.inc(seen(e.job), e.ticks.length + (e.more ? 1 : 0)))
-  on('lock:contended', (e) => contended.inc({ name: e.name }))
+  // trigger locks are one per job; other names (a lock per record, say) would make a
+  // series each, so they share one
+  on('lock:contended', (e) =>
+    contended.inc({ name: e.name.startsWith('job-lock:') ? e.name : 'other' }),
+  )
 
   // Every gauge's collect runs at once in a scrape: they share one read of the database.
   let reading: Promise<Snapshot | Error> | undefined

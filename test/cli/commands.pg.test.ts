@@ -109,7 +109,9 @@ describe.concurrent('the CLI on the database, with the TypeScript config module'
   it("prints a vercel.json's crons: the UTC, minute-grained schedules only", async () => {
     const r = await cli(schema(), ['vercel-json'])
     expect(r.code, r.stderr).toBe(0)
-    expect(json(r.stdout)).toEqual({ crons: [{ path: '/trigger/hourly', schedule: '0 * * * *' }] })
+    expect(json(r.stdout)).toEqual({
+      crons: [{ path: '/trigger/hourly?wait=1', schedule: '0 * * * *' }],
+    })
     expect(r.stderr).toMatch(/left out every-10s: .* seconds field/)
     expect(r.stderr).toMatch(/left out windowed: .* Europe\/London/)
   })

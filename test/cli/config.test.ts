@@ -59,6 +59,8 @@ describe('settings', () => {
       'postgres://me@db:5432/app?sslpassword=***&application_name=a',
     )
     expect(redactUrl('pglite:./data')).toBe('pglite:./data')
+    // a port out of range: no URL to parse, and still no password shown
+    expect(redactUrl('postgres://u:s3cretpw@host:99999/db')).toBe('postgres://u:***@host:99999/db')
   })
 })
 

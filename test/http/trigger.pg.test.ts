@@ -80,6 +80,27 @@ describe('/trigger/:job under the job lock', () => {
     expect((await tw.runs.get(id))?.source).toBe('trigger')
   })
 
+  it('HEAD /trigger/:job starts nothing: 405', async () => {
+    const tw = makeTickwork()
+    tw.job('probe', { run: () => {} })
+    const srv = await startServer(tw)
+    const r = await srv.req('HEAD', '/trigger/probe', { headers: { 'x-cron-secret': SECRET } })
+    expect(r.status).toBe(405)
+    expect((await tw.runs.list({ job: 'probe' })).runs).toEqual([])
+  })
+
+  it('/readyz on an unreachable database: 503 with a fixed reason, not the driver message', async () => {
+    const tw = makeTickwork(
+      { database: 'postgres://nobody:pw@127.0.0.1:1/none' },
+      { allowErrors: true },
+    )
+    const srv = await startServer(tw)
+    const r = await srv.req('GET', '/readyz')
+    expect(r.status).toBe(503)
+    expect(r.json).toMatchObject({ ready: false, error: 'database unreachable' })
+    expect(r.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|nobody/)
+  })
+
   it('GET /trigger/:job, as Vercel cron calls it: 202', async () => {
     const tw = makeTickwork()
     tw.job('vercel', { run: () => {} })

@@ -21,7 +21,7 @@ export function registerVercel(program: Command): void {
       .command('vercel-json')
       .summary("print vercel.json crons for the config's UTC schedules")
       .description(
-        'print the "crons" of a vercel.json for the config\'s scheduled jobs: each calls /trigger/<job> on its schedule. Vercel cron is UTC and minute-grained: a job with seconds or another time zone is reported on stderr and left out',
+        'print the "crons" of a vercel.json for the config\'s scheduled jobs: each calls /trigger/<job>?wait=1 on its schedule. Vercel cron is UTC and minute-grained: a job with seconds or another time zone is reported on stderr and left out',
       ),
     { remote: false },
   )
@@ -29,7 +29,8 @@ export function registerVercel(program: Command): void {
       'after',
       `
 The schedules are those the config declares (vercel.json is deployed with the code);
-no database is opened. The server needs CRON_SECRET set: Vercel sends it as the
+no database is opened. Each path has ?wait=1: a Vercel function has no worker that
+lives on, so the call runs the job and answers when it ended. The server needs CRON_SECRET set: Vercel sends it as the
 bearer token.
 
 Examples:
@@ -52,7 +53,7 @@ Examples:
             note(`left out ${job.name}: '${cron}' has a seconds field; Vercel cron is per minute`)
           else if (timezone !== 'UTC' && timezone !== 'Etc/UTC')
             note(`left out ${job.name}: its schedule is in ${timezone}; Vercel cron runs in UTC`)
-          else crons.push({ path: `/trigger/${encodeURIComponent(job.name)}`, schedule })
+          else crons.push({ path: `/trigger/${encodeURIComponent(job.name)}?wait=1`, schedule })
         }
         printJson({ crons })
       } finally {

@@ -38,7 +38,9 @@ export function triggerRoutes(tw: Tickwork, ttl: Duration): AnyRoute[] {
         429: { description: 'a run of this trigger is unfinished; see Retry-After' },
         500: { description: 'the run failed (wait)', schema: ran },
       },
-      handler: async ({ params, query, body }) => {
+      handler: async ({ params, query, body, c }) => {
+        // Hono answers HEAD with the GET route: a probe must not start a run
+        if (c.req.method === 'HEAD') return c.body(null, 405, { allow: 'GET, POST' })
         const made = await tw.trigger(params.job, body ?? null, {
           lock: { ttl },
           wait: query.wait,
