@@ -185,4 +185,15 @@ describe('tw.trigger with lock and wait', () => {
     const err = await rejection(tw.trigger('win', null, { lock: true }))
     expect(err).toBeInstanceOf(LockedError)
   })
+
+  it('a cancel reaches a handler a wait trigger runs at once, not at the next lease renewal', async () => {
+    const tw = makeTickwork({ leaseTime: '1h' })
+    tw.job('long', { run: ({ signal }) => new Promise((r) => signal.addEventListener('abort', r)) })
+    const waited = tw.trigger('long', null, { wait: true })
+    const id = await new Promise<string>((resolve) => tw.once('run:started', (e) => resolve(e.id)))
+    const t0 = Date.now()
+    await tw.runs.cancel(id)
+    expect((await waited).run?.state).toBe('cancelled')
+    expect(Date.now() - t0).toBeLessThan(3000)
+  })
 })

@@ -40,7 +40,7 @@ export interface RoleDeps {
  */
 export class Roles {
   #worker: Worker | undefined
-  #inline: Worker | undefined
+  #inline: Promise<Worker> | undefined
   #scheduler: Scheduler | undefined
   #maintenance: Maintenance | undefined
   #alerts: Alerts | undefined
@@ -92,9 +92,16 @@ export class Roles {
   }
 
   /** The worker for a `wait` trigger: the started one, else one made for it that fetches nothing. */
-  inline(store: QueueStore): Worker {
-    if (this.#worker) return this.#worker
-    this.#inline ??= new Worker(this.#workerDeps(store))
+  inline(store: QueueStore): Promise<Worker> {
+    if (this.#worker) return Promise.resolve(this.#worker)
+    this.#inline ??= (async () => {
+      const worker = new Worker(this.#workerDeps(store))
+      await worker.listenForCancels()
+      return worker
+    })()
+    this.#inline.catch(() => {
+      this.#inline = undefined
+    })
     return this.#inline
   }
 
@@ -102,7 +109,7 @@ export class Roles {
   async stop(graceMs: number): Promise<void> {
     await this.#scheduler?.stop()
     await this.#worker?.stop(graceMs)
-    await this.#inline?.stop(graceMs)
+    await (await this.#inline?.catch(() => undefined))?.stop(graceMs)
     await this.#maintenance?.stop()
     await this.#alerts?.close()
   }

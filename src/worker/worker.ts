@@ -151,14 +151,23 @@ export class Worker {
     this.#started = true
     const wake = () => this.wake()
     this.#unlisten.push(await store.db.listen(runsChannel(store.schema), wake, wake))
+    await this.listenForCancels()
+    this.#lease.start()
+    this.#poll = setInterval(wake, this.#d.pollIntervalMs)
+    this.wake()
+  }
+
+  /**
+   * Aborts a handler here as soon as its run is cancelled anywhere. `start()` does it;
+   * a worker that only runs what `runOne` hands it calls it alone.
+   */
+  async listenForCancels(): Promise<void> {
+    const { store } = this.#d
     this.#unlisten.push(
       await store.db.listen(cancelChannel(store.schema), (id) =>
         this.#abort(id, new RunLostError(`run ${id} was cancelled`)),
       ),
     )
-    this.#lease.start()
-    this.#poll = setInterval(wake, this.#d.pollIntervalMs)
-    this.wake()
   }
 
   /** Looks for due runs now (coalesced with a fetch already under way). */
