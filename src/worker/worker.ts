@@ -1,12 +1,10 @@
 import type { Logger } from 'pino'
 import type { ResolvedJob } from '../client/options.js'
-import { PermanentError, TickworkError, TimeoutError } from '../errors.js'
+import { TimeoutError } from '../errors.js'
 import { itemsOf } from '../items/each.js'
 import { itemScope } from '../items/log.js'
-import { backoffDelay } from '../queue/backoff.js'
 import type { Completion } from '../queue/complete.js'
 import type { NewRun } from '../queue/enqueue.js'
-import { attemptError, failRun, scheduleRetry } from '../queue/fail.js'
 import { type ActiveRun, claimRun, fetchRuns, jobOf } from '../queue/fetch.js'
 import { releaseRuns } from '../queue/lease.js'
 import { fetchLimited, withLimits } from '../queue/limits.js'
@@ -17,8 +15,9 @@ import type { Queryable } from '../store/db.js'
 import { Completer } from './completer.js'
 import { type RunContext, runInfo } from './context.js'
 import type { Emit } from './events.js'
+import { writeFailure } from './failure.js'
 import { LeaseKeeper } from './lease.js'
-import { isRetryable } from './outcome.js'
+import { RunLostError, ShutdownError, toJson } from './outcome.js'
 
 /** What a worker needs from the `Tickwork` that owns it. */
 export interface WorkerDeps {
@@ -47,23 +46,6 @@ interface Slot {
   timer?: NodeJS.Timeout
 }
 
-/**
- * The stored form of a handler's result, or the error that fails the attempt when it
- * has none: serialised here, so one bad result cannot sink a whole batch's write.
- */
-function toJson(value: unknown): string | null | Error {
-  if (value === undefined) return null
-  try {
-    const json = JSON.stringify(value)
-    if (json === undefined) return null
-    // Postgres's jsonb refuses the NUL character
-    if (!json.includes('\\u0000')) return json
-  } catch {}
-  return new PermanentError(
-    'the handler returned a result that cannot be stored as JSON (a BigInt, a cycle or a NUL character)',
-  )
-}
-
 /** A completion, with what its event reports. */
 interface Done extends Completion {
   value: unknown
@@ -71,20 +53,6 @@ interface Done extends Completion {
   source: RunSource
   durationMs: number
   backfill: string | null
-}
-
-/** The run was handed back because the worker is stopping; it will run again elsewhere. */
-class ShutdownError extends TickworkError {
-  constructor() {
-    super('SHUTDOWN', 'worker stopped before the run finished; the run was released for retry')
-  }
-}
-
-/** The run was cancelled, or its lease lost, while the handler ran. */
-class RunLostError extends TickworkError {
-  constructor(why: string) {
-    super('RUN_LOST', why)
-  }
 }
 
 /**
@@ -314,58 +282,15 @@ export class Worker {
 
   #settle(slot: Slot, err: unknown): void {
     if (!this.#free(slot)) return
-    const write: Promise<void> = this.#failUntilWritten(slot, err).finally(() => {
-      this.#failing.delete(write)
-      this.#held.delete(slot.run.id)
-      this.#ended(slot.run.id)
-    })
+    const attempt = { run: slot.run, job: slot.job, err, durationMs: slot.ended - slot.started }
+    const write: Promise<void> = writeFailure(this.#d, attempt, () => this.#stopping).finally(
+      () => {
+        this.#failing.delete(write)
+        this.#held.delete(slot.run.id)
+        this.#ended(slot.run.id)
+      },
+    )
     this.#failing.add(write)
-  }
-
-  /**
-   * Writes a failed attempt, again and again with a growing pause while the database
-   * refuses, holding the run's lease meanwhile; once stopping, one try is all.
-   */
-  async #failUntilWritten(slot: Slot, err: unknown): Promise<void> {
-    for (let pause = 100; ; pause = Math.min(pause * 2, 5000)) {
-      try {
-        await this.#fail(slot, err)
-        return
-      } catch (e) {
-        this.#d.emit('error', e as Error)
-        if (this.#stopping) return
-        await new Promise((r) => setTimeout(r, pause))
-      }
-    }
-  }
-
-  async #fail(slot: Slot, err: unknown): Promise<void> {
-    const { store, workerId, emit } = this.#d
-    const { run, job } = slot
-    const error = attemptError(err, run.attempt, store.clock.now())
-    const holder = { id: run.id, attempt: run.attempt, worker: workerId }
-    const about = {
-      id: run.id,
-      job: run.job,
-      attempt: run.attempt,
-      source: run.source,
-      error,
-      durationMs: slot.ended - slot.started,
-    }
-    if (run.attempt < run.maxAttempts && isRetryable(err, job.isRetryable)) {
-      const retryAt = new Date(store.clock.now() + backoffDelay(run.backoff, run.attempt))
-      if (await scheduleRetry(store, holder, error, retryAt)) {
-        emit('run:retrying', { ...about, retryAt })
-      }
-      return
-    }
-    const dl = run.deadLetter
-      ? { job: run.deadLetter, run: this.#d.deadLetterRun(run.deadLetter) }
-      : null
-    if (await failRun(store, holder, error, dl, run.job)) {
-      emit('run:failed', about)
-      if (run.backfill) this.#d.backfillRunEnded?.()
-    }
   }
 
   #completed(batch: Done[], written: Set<string>): void {
