@@ -196,4 +196,43 @@ describe('tw.trigger with lock and wait', () => {
     expect((await waited).run?.state).toBe('cancelled')
     expect(Date.now() - t0).toBeLessThan(3000)
   })
+
+  it('a stop while a waited run backs off before its retry rejects the wait with StateError', async () => {
+    const tw = makeTickwork()
+    tw.job('later', {
+      retry: { attempts: 2, backoff: 'fixed', delay: '1h' },
+      run: () => {
+        throw new Error('not yet')
+      },
+    })
+    const waited = rejection(tw.trigger('later', null, { wait: true }))
+    await new Promise((resolve) => tw.once('run:retrying', resolve))
+    await tw.stop({ grace: 0 })
+    expect(await waited).toBeInstanceOf(StateError)
+  })
+
+  it('wait keeps to globalConcurrency where no process ever started', async () => {
+    const schema = freshSchema()
+    let running = 0
+    let peak = 0
+    const define = () => {
+      const tw = makeTickwork({ schema })
+      tw.job('single', {
+        globalConcurrency: 1,
+        run: async () => {
+          peak = Math.max(peak, ++running)
+          await new Promise((r) => setTimeout(r, 200))
+          running--
+        },
+      })
+      return tw
+    }
+    const [a, b] = [define(), define()]
+    const runs = await Promise.all([
+      a.trigger('single', null, { wait: true }),
+      b.trigger('single', null, { wait: true }),
+    ])
+    expect(runs.map((r) => r.run?.state)).toEqual(['completed', 'completed'])
+    expect(peak).toBe(1)
+  })
 })

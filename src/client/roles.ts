@@ -3,6 +3,7 @@ import { type Alerts, createAlerts } from '../alerts/alerts.js'
 import { Maintenance } from '../maintenance/loop.js'
 import type { Retention } from '../maintenance/retention.js'
 import type { NewRun } from '../queue/enqueue.js'
+import { saveLimits } from '../queue/limits.js'
 import type { QueueStore } from '../queue/store.js'
 import { Scheduler } from '../schedule/scheduler.js'
 import type { Emit } from '../worker/events.js'
@@ -95,6 +96,9 @@ export class Roles {
   inline(store: QueueStore): Promise<Worker> {
     if (this.#worker) return Promise.resolve(this.#worker)
     this.#inline ??= (async () => {
+      // where no process ever started, the shared limits are not yet in the database
+      for (const def of this.d.jobs().values())
+        if (def.shared) await saveLimits(store, def.name, def.shared)
       const worker = new Worker(this.#workerDeps(store))
       await worker.listenForCancels()
       return worker

@@ -78,7 +78,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   readonly #roles: Roles
   #locks: Promise<LockBackend> | undefined
   readonly #backfills: Backfills
-  #phase: 'new' | 'started' | 'stopping' = 'new'
+  #phase: 'new' | 'started' | 'stopping' | 'closed' = 'new'
   /** jobs enqueued or dead-lettered here by name but defined elsewhere: defaults, resolved once */
   readonly #elsewhere = new Map<string, Job<unknown>>()
   readonly #host = {
@@ -185,6 +185,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
         emit: this.#emit,
         inline: async () => this.#roles.inline(await this.#open()),
         wake: () => this.#roles.worker?.wake(),
+        stopping: () => this.#phase === 'stopping' || this.#phase === 'closed',
       },
       name,
       payload,
@@ -309,9 +310,10 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   /**
    * Stops gracefully: no new runs are fetched; running handlers get `grace` (default
    * '20s') to finish, then their signals abort and their runs go back to the queue,
-   * uncounted. Then closes the database. Idempotent; no run is lost.
+   * uncounted. Then, once `until` has settled too (a server's close, so the requests in
+   * flight are answered), closes the database. Idempotent; no run is lost.
    */
-  stop(options: { grace?: Duration } = {}): Promise<void> {
+  stop(options: { grace?: Duration; until?: Promise<unknown> } = {}): Promise<void> {
     let graceMs: number
     try {
       graceMs = toMs(options.grace ?? '20s', 'grace')
@@ -321,6 +323,8 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     this.#stopped ??= (async () => {
       this.#phase = 'stopping'
       await this.#roles.stop(graceMs)
+      await options.until?.catch(() => {})
+      this.#phase = 'closed'
       const locks = await this.#locks?.catch(() => undefined)
       await locks?.close()
       const store = await this.#store?.catch(() => undefined)
@@ -374,7 +378,7 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   }
 
   #open(migrating = this.#o.migrate): Promise<QueueStore> {
-    if (this.#phase === 'stopping') return Promise.reject(new StateError('tickwork is stopped'))
+    if (this.#phase === 'closed') return Promise.reject(new StateError('tickwork is stopped'))
     this.#store ??= openStore(this.#o, migrating, (err) => this.emit('error', err))
     this.#store.catch(() => {
       this.#store = undefined

@@ -57,16 +57,22 @@ export interface TriggerDeps {
   /** the worker that runs `wait` triggers here: the started one, or one made for it */
   inline(): Promise<Worker>
   wake(): void
+  /** true once `stop()` began */
+  stopping(): boolean
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const TERMINAL = ['completed', 'failed', 'cancelled']
 
+const handedBack = (id: string) =>
+  new StateError(`stopped before run ${id} ended: it went back to the queue`)
+
 /** Polls until the run has ended: it runs in a worker elsewhere. */
-async function ended(store: QueueStore, id: string): Promise<Run | undefined> {
+async function ended(d: TriggerDeps, store: QueueStore, id: string): Promise<Run | undefined> {
   for (let pause = 10; ; pause = Math.min(pause * 2, 500)) {
     const run = await getRun(store, id)
     if (!run || TERMINAL.includes(run.state)) return run
+    if (d.stopping()) throw new StateError(`stopped before run ${id} ended; a worker has it`)
     await sleep(pause)
   }
 }
@@ -78,9 +84,12 @@ async function ended(store: QueueStore, id: string): Promise<Run | undefined> {
  */
 async function runHere(d: TriggerDeps, store: QueueStore, id: string): Promise<Run | undefined> {
   const worker = await d.inline()
+  // the job's shared limits said not now: ask again, less and less often
+  let busy = 100
   for (;;) {
     const run = await getRun(store, id)
     if (!run || TERMINAL.includes(run.state)) return run
+    if (d.stopping()) throw handedBack(id)
     const wait = run.runAt.getTime() - store.clock.now()
     // a retry waits for its backoff; the clock may be a test's, so look again each second
     if (run.state === 'delayed' && wait > 0) {
@@ -88,25 +97,23 @@ async function runHere(d: TriggerDeps, store: QueueStore, id: string): Promise<R
       continue
     }
     const how = await worker.runOne(id)
-    if (how === 'released')
-      throw new StateError(`stopped before run ${id} ended: it went back to the queue`)
-    if (how === 'taken') return ended(store, id)
-    if (how === 'busy') await sleep(100)
+    if (how === 'released') throw handedBack(id)
+    if (how === 'taken') return ended(d, store, id)
+    if (how === 'busy') {
+      await sleep(busy)
+      busy = Math.min(busy * 2, 2000)
+    }
   }
 }
 
 /** The lock owner a trigger writes: its schema and run, so no other holder is mistaken for one. */
 const ownerOf = (store: QueueStore, runId: string) => triggerOwner(store.schema, runId)
 
-// A holder run found nowhere is one whose transaction has not committed yet, or whose
-// process died between the lease and the commit (Redis keeps such a lease). Past this
-// age only the second can be true.
-const ORPHAN_MS = 60_000
-
 /**
  * Takes the trigger lock for run `runId`. A lock held by one of this schema's runs
- * that has ended (its process died before freeing it, or it was cancelled), or that
- * never came to exist, is taken over; a holder that is live keeps it.
+ * that has ended (its process died before freeing it, or it was cancelled) is taken
+ * over. Any other holder keeps it: a live run, one not committed yet (its lease shows
+ * in Redis before its commit), or one found nowhere, which may be either of those.
  */
 async function takeLock(
   d: TriggerDeps,
@@ -125,15 +132,8 @@ async function takeLock(
     const holder = got.holder
     const held = runOfOwner(store.schema, holder.owner)
     if (held !== undefined) {
-      const { rows } = await tx.query<{ live: boolean }>(
-        `SELECT true AS live FROM ${store.s}.runs WHERE id = $1
-         UNION ALL SELECT false FROM ${store.s}.run_history WHERE id = $1`,
-        [held],
-      )
-      const acquiredAt = holder.expiresAt.getTime() - ttlMs
-      const over =
-        rows[0]?.live === false || (rows.length === 0 && acquiredAt < store.clock.now() - ORPHAN_MS)
-      if (over && (await locks.release(name, holder.owner, tx)))
+      const { rows } = await tx.query(`SELECT 1 FROM ${store.s}.run_history WHERE id = $1`, [held])
+      if (rows.length > 0 && (await locks.release(name, holder.owner, tx)))
         got = await locks.acquire(name, ownerOf(store, runId), ttlMs, tx)
     }
   }
@@ -148,7 +148,7 @@ async function takeLock(
  * `NotFoundError` for a job not defined here, `ValidationError` for a bad payload or
  * option, `ConflictError` while a windowed job has a window run unfinished (with
  * `lock`, `LockedError` when that run holds the lock), `LockedError` while the
- * trigger lock is held, `StateError` when a waited run is handed back at stop.
+ * trigger lock is held, `StateError` when `stop()` comes before a waited run ended.
  */
 export async function trigger(
   d: TriggerDeps,
@@ -200,7 +200,11 @@ export async function trigger(
     return made
   }
   const run = await runHere(d, store, made.id)
-  // the worker that ended it frees the lock too; this answer must not race that
-  if (locked) await (await d.locks()).release(lockName, ownerOf(store, locked))
+  // the worker that ended it frees the lock too; this answer must not race that, nor
+  // fail for a lock backend that is down now that the run has ended
+  if (locked)
+    await (await d.locks())
+      .release(lockName, ownerOf(store, locked))
+      .catch((err) => d.emit('error', err as Error))
   return { ...made, run }
 }

@@ -30,7 +30,8 @@ export function redactUrl(text: string): string {
     url = new URL(text)
   } catch {
     // not a URL after all, but it may still carry user:password@
-    return text.replace(/(\/\/[^/@:]*):[^/@]*@/, '$1:***@')
+    // (a password may hold '/' or '@': everything up to the last '@' goes)
+    return text.replace(/(\/\/[^/@:]*):.*@/, '$1:***@')
   }
   if (!url.host) return text
   url.password = ''

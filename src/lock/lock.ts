@@ -47,8 +47,9 @@ export interface LockBackend {
 export const triggerLockName = (job: string) => `job-lock:${job}`
 
 /**
- * The owner a trigger's lock records: the schema and the run. A Redis shared by other
- * environments, or a legacy holder, never reads as one of this schema's runs.
+ * The owner a trigger's lock records: the schema and the run, so a legacy holder, or
+ * another schema's run, never reads as one of this schema's runs. (Two databases with
+ * the same schema name on one Redis share the keys, as the legacy key names do.)
  */
 export const triggerOwner = (schema: string, runId: string) => `tickwork:${schema}:run:${runId}`
 

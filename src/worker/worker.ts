@@ -349,7 +349,8 @@ export class Worker {
     } else run = await claim()
     if (!run) return 'taken'
     if (this.#stopping) {
-      this.#late.push(run.id)
+      // stop() may have handed its runs back already: this one goes back itself
+      await releaseRuns(store, workerId, [run.id]).catch((err) => this.#d.emit('error', err))
       return 'released'
     }
     this.#lease.start()

@@ -61,6 +61,9 @@ describe('settings', () => {
     expect(redactUrl('pglite:./data')).toBe('pglite:./data')
     // a port out of range: no URL to parse, and still no password shown
     expect(redactUrl('postgres://u:s3cretpw@host:99999/db')).toBe('postgres://u:***@host:99999/db')
+    expect(redactUrl('postgres://app:Zx9/k+Q@w@db.internal:5432/prod')).toBe(
+      'postgres://app:***@db.internal:5432/prod',
+    )
   })
 })
 

@@ -159,9 +159,10 @@ Examples:
       const signal = await signalled
       clearInterval(timer)
       logger.info(`${signal}: stopping; running handlers get ${ms(s.graceMs)}`)
-      // both at once: the grace bounds requests waiting on runs (?wait=1) as it bounds
-      // the runs, which answer once their runs end or are handed back
-      await Promise.all([http?.server.close(s.graceMs + 1000), tw.stop({ grace: s.graceMs })])
+      // at once: the grace bounds requests waiting on runs (?wait=1) as it bounds the
+      // runs, and the database stays open until every request in flight is answered
+      const closed = http?.server.close(s.graceMs + 1000)
+      await tw.stop({ grace: s.graceMs, until: closed })
       http?.metrics.close()
       logger.info('stopped')
     })
