@@ -5,7 +5,7 @@ import { countRuns, getRun, getRunByKey, listRuns } from '../queue/inspect.js'
 import { retryFailed, retryOne } from '../queue/retry.js'
 import { type Backlog, backlog } from '../queue/stats.js'
 import type { QueueStore } from '../queue/store.js'
-import type { Run, RunCounts, RunState } from '../queue/types.js'
+import { RUN_STATES, type Run, type RunCounts, type RunState } from '../queue/types.js'
 import { nameFilter } from '../util/parse.js'
 import { dateSchema } from './inputs.js'
 
@@ -32,7 +32,7 @@ function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
 const listSchema = z
   .object({
     job: nameFilter.optional(),
-    state: z.enum(['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled']).optional(),
+    state: z.enum(RUN_STATES).optional(),
     limit: z.number().int().min(1).max(1000).optional(),
     cursor: runId.optional(),
   })

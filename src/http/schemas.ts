@@ -1,11 +1,12 @@
 import { z } from 'zod'
+import { RUN_STATES } from '../queue/types.js'
 
 // What the API sends, as it looks on the wire (times are ISO strings): these write
 // the OpenAPI document's responses.
 
 const time = z.string().describe('ISO 8601 time')
 const nullableTime = time.nullable()
-const state = z.enum(['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled'])
+const state = z.enum(RUN_STATES)
 
 export const errorSchema = z
   .object({

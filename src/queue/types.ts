@@ -1,8 +1,18 @@
 /** Where a run came from. */
 export type RunSource = 'api' | 'schedule' | 'manual' | 'trigger' | 'backfill' | 'dead-letter'
 
+/** Every state a run can be in, in the order of its life. */
+export const RUN_STATES = [
+  'waiting',
+  'delayed',
+  'active',
+  'completed',
+  'failed',
+  'cancelled',
+] as const
+
 /** A run's state. `delayed` is waiting with a start time in the future (retry backoff included). */
-export type RunState = 'waiting' | 'delayed' | 'active' | 'completed' | 'failed' | 'cancelled'
+export type RunState = (typeof RUN_STATES)[number]
 
 /** One failed attempt, as kept on the run. */
 export interface AttemptError {

@@ -1,11 +1,10 @@
 import { type Command, Option } from 'commander'
 import type { Run } from '../../queue/types.js'
+import { RUN_STATES } from '../../queue/types.js'
 import { intArg, timeArg } from '../args.js'
 import { type ConnectionFlags, connectionOptions, withOperator } from '../context.js'
 import { UsageError } from '../errors.js'
 import { between, fields, iso, pretty, print, printJson, table, type Wire } from '../output.js'
-
-const STATES = ['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled']
 
 /** A run's details for people: state, timing, source, payload, result, progress, every error. */
 export function printRun(r: Wire<Run>): void {
@@ -57,7 +56,7 @@ export function registerRuns(program: Command): void {
       .description('list runs, newest first'),
   )
     .option('--job <job>', 'only this job')
-    .addOption(new Option('--state <state>', 'only runs in this state').choices(STATES))
+    .addOption(new Option('--state <state>', 'only runs in this state').choices(RUN_STATES))
     .option('--limit <n>', 'at most this many (1-1000, default 50)', intArg(1, 1000))
     .option('--cursor <id>', "the page after this one: the 'next' an earlier page gave")
     .option('--json', 'print {"runs": [...], "next"?: id} as JSON')

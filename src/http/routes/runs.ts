@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { Tickwork } from '../../client/tickwork.js'
 import { NotFoundError } from '../../errors.js'
+import { RUN_STATES } from '../../queue/types.js'
 import { type AnyRoute, route } from '../route.js'
 import {
   backfillSchema,
@@ -14,7 +15,7 @@ import {
 } from '../schemas.js'
 
 const json = { description: 'OK' }
-const states = z.enum(['waiting', 'delayed', 'active', 'completed', 'failed', 'cancelled'])
+const states = z.enum(RUN_STATES)
 
 async function runOrThrow(tw: Tickwork, id: string) {
   const run = await tw.runs.get(id)
