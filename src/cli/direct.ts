@@ -33,20 +33,9 @@ export function directOperator(
       defined('trigger')
       return wire(await tw.trigger(job, payload, { wait }))
     },
-    retry: async (id) => {
-      await tw.runs.retry(id)
-      return run(id)
-    },
-    retryFailed: (f) =>
-      tw.runs.retryFailed({
-        job: f.job,
-        from: f.from === undefined ? undefined : new Date(f.from),
-        to: f.to === undefined ? undefined : new Date(f.to),
-      }),
-    cancel: async (id) => {
-      await tw.runs.cancel(id)
-      return run(id)
-    },
+    retry: async (id) => wire(await tw.runs.retry(id)),
+    retryFailed: (f) => tw.runs.retryFailed(f),
+    cancel: async (id) => wire(await tw.runs.cancel(id)),
     pause: async (job) => wire(await tw.pause(job)),
     resume: async (job) => wire(await tw.resume(job)),
     updateSchedule: async (job, change) => wire(await tw.schedules.update(job, change)),

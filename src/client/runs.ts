@@ -80,11 +80,14 @@ export class Runs {
   }
 
   /**
-   * Puts a failed run back in the queue now, attempts reset, past errors kept. Throws
-   * `NotFoundError` for an unknown id, `ConflictError` when the run is not failed.
+   * Puts a failed run back in the queue now, attempts reset, past errors kept; returns
+   * it as it now stands. Throws `NotFoundError` for an unknown id, `ConflictError` when
+   * the run is not failed.
    */
-  async retry(id: string): Promise<void> {
-    await retryOne(await this.store(), check(runId, id, 'id'))
+  async retry(id: string): Promise<Run> {
+    const store = await this.store()
+    await retryOne(store, check(runId, id, 'id'))
+    return (await getRun(store, id)) as Run
   }
 
   /** Puts back every failed run matching the filter (job, failed within [from, to)); returns their ids. */
@@ -96,9 +99,13 @@ export class Runs {
 
   /**
    * Cancels a waiting, delayed or active run; an active handler sees its signal
-   * abort. Throws `NotFoundError` for an unknown id, `ConflictError` for a finished run.
+   * abort. Returns the cancelled run. Throws `NotFoundError` for an unknown id,
+   * `ConflictError` for a finished run.
    */
-  async cancel(id: string): Promise<void> {
-    await cancelRun(await this.store(), check(runId, id, 'id'))
+  async cancel(id: string): Promise<Run> {
+    const store = await this.store()
+    await cancelRun(store, check(runId, id, 'id'))
+    // filed into the history with the cancel: it is there to read
+    return (await getRun(store, id)) as Run
   }
 }

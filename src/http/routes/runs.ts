@@ -99,10 +99,7 @@ export function runRoutes(tw: Tickwork): AnyRoute[] {
       summary: 'Put a failed run back in the queue, attempts reset',
       params: idParam,
       responses: { 200: { ...json, schema: runSchema }, 409: { description: 'not failed' } },
-      handler: async ({ params }) => {
-        await tw.runs.retry(params.id)
-        return [200, await runOrThrow(tw, params.id)]
-      },
+      handler: async ({ params }) => [200, await tw.runs.retry(params.id)],
     }),
     route({
       method: 'post',
@@ -112,10 +109,7 @@ export function runRoutes(tw: Tickwork): AnyRoute[] {
       summary: "Cancel a waiting or active run; an active handler's signal aborts",
       params: idParam,
       responses: { 200: { ...json, schema: runSchema }, 409: { description: 'already ended' } },
-      handler: async ({ params }) => {
-        await tw.runs.cancel(params.id)
-        return [200, await runOrThrow(tw, params.id)]
-      },
+      handler: async ({ params }) => [200, await tw.runs.cancel(params.id)],
     }),
     route({
       method: 'get',
