@@ -181,7 +181,6 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
         open: () => this.#open(),
         defined: (job) => this.#defined(job),
         locks: () => this.#lockBackend(),
-        toMs,
         emit: this.#emit,
         inline: async () => this.#roles.inline(await this.#open()),
         wake: () => this.#roles.worker?.wake(),

@@ -8,7 +8,7 @@ import type { Run } from '../queue/types.js'
 import { liveRuns, runFor } from '../schedule/fire.js'
 import type { Tx } from '../store/db.js'
 import type { Duration } from '../util/duration.js'
-import { parse } from '../util/parse.js'
+import { durationSchema, parse } from '../util/parse.js'
 import { lockWindows } from '../window/lock.js'
 import type { Emit } from '../worker/events.js'
 import type { Worker } from '../worker/worker.js'
@@ -38,10 +38,16 @@ export interface Triggered extends Enqueued {
   run?: Run
 }
 
-const duration = z.union([z.number(), z.string()])
 const optionsSchema = z
   .object({
-    lock: z.union([z.boolean(), z.object({ ttl: duration.optional() }).strict()]).optional(),
+    lock: z
+      .union([
+        z.boolean(),
+        z
+          .object({ ttl: durationSchema.refine((ms) => ms > 0, 'must be above 0').optional() })
+          .strict(),
+      ])
+      .optional(),
     wait: z.boolean().optional(),
     source: z.enum(['manual', 'trigger']).optional(),
   })
@@ -52,7 +58,6 @@ export interface TriggerDeps {
   open(): Promise<QueueStore>
   defined(job: string): ResolvedJob
   locks(): Promise<LockBackend>
-  toMs(d: Duration, field: string): number
   emit: Emit
   /** the worker that runs `wait` triggers here: the started one, or one made for it */
   inline(): Promise<Worker>
@@ -61,6 +66,7 @@ export interface TriggerDeps {
   stopping(): boolean
 }
 
+const HOUR_MS = 3_600_000
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const TERMINAL = ['completed', 'failed', 'cancelled']
 
@@ -158,7 +164,7 @@ export async function trigger(
 ): Promise<Triggered> {
   const o = parse(optionsSchema, options, 'trigger options')
   const def = d.defined(name)
-  const ttlMs = o.lock ? d.toMs((typeof o.lock === 'object' && o.lock.ttl) || '1h', 'lock.ttl') : 0
+  const ttlMs = (typeof o.lock === 'object' && o.lock.ttl) || HOUR_MS
   const value = await validatePayload(def, payload, 'payload')
   const store = await d.open()
   const lockName = triggerLockName(name)

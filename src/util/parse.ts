@@ -11,14 +11,30 @@ export function parse<T extends z.ZodType>(
 ): z.output<T> {
   const result = schema.safeParse(value)
   if (result.success) return result.data
-  // an unknown option is named by its own path, not its parent's
   const issues: Issue[] = result.error.issues.flatMap((i) =>
-    (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k]) : [i.path]).map((path) => ({
+    flatten(i).map(({ path, message }) => ({
       path: [prefix, ...path.map(String)].filter(Boolean).join('.'),
-      message: i.code === 'unrecognized_keys' ? 'unknown option' : i.message,
+      message,
     })),
   )
   throw new ValidationError(`invalid ${what}`, issues)
+}
+
+/**
+ * One zod issue as the fields it names. An unknown option is named by its own path, not
+ * its parent's; a value no branch of a union took is explained by the branch that got
+ * furthest into it (`lock.ttl: invalid duration`, not `lock: Invalid input`).
+ */
+function flatten(i: z.core.$ZodIssue): Array<{ path: PropertyKey[]; message: string }> {
+  if (i.code === 'unrecognized_keys')
+    return i.keys.map((k) => ({ path: [...i.path, k], message: 'unknown option' }))
+  if (i.code === 'invalid_union' && i.errors.length > 0) {
+    const depth = (branch: z.core.$ZodIssue[]) => Math.max(...branch.map((b) => b.path.length))
+    const best = i.errors.reduce((a, b) => (depth(b) > depth(a) ? b : a))
+    if (depth(best) > 0)
+      return best.flatMap((b) => flatten(b)).map((f) => ({ ...f, path: [...i.path, ...f.path] }))
+  }
+  return [{ path: i.path, message: i.message }]
 }
 
 /** A duration option (ms, or '5s', '2h'…), parsed to milliseconds. */
