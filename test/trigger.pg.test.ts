@@ -235,4 +235,21 @@ describe('tw.trigger with lock and wait', () => {
     expect(runs.map((r) => r.run?.state)).toEqual(['completed', 'completed'])
     expect(peak).toBe(1)
   })
+
+  it('stop keeps the database open for what it is told to wait for (a server answering)', async () => {
+    const tw = makeTickwork()
+    tw.job('j', { run: () => {} })
+    await tw.start()
+    let answered: () => void = () => {}
+    const until = new Promise<void>((r) => {
+      answered = r
+    })
+    const stopped = tw.stop({ grace: 0, until })
+    await new Promise((r) => setTimeout(r, 100))
+    // the roles have stopped; a request still in flight is answered from the database
+    expect(await tw.runs.counts('j')).toMatchObject({ waiting: 0 })
+    answered()
+    await stopped
+    expect(await rejection(tw.runs.counts('j'))).toBeInstanceOf(StateError)
+  })
 })
