@@ -81,22 +81,34 @@ export async function createBackfill(
   return (rows[0] as { id: string }).id
 }
 
-const statusSql = (s: string) => `
+const statusSql = (s: string, where: string) => `
   SELECT b.id::text, b.job, b.range_from AS "from", b.range_to AS "to", b.state, b.total,
     b.enqueued, b.existing, b.created_at AS "createdAt", b.finished_at AS "finishedAt",
     (SELECT count(*)::int FROM ${s}.runs r WHERE r.backfill = b.id) AS live,
     (SELECT count(DISTINCT tick)::int FROM ${s}.run_history h WHERE h.backfill = b.id AND h.state = 'completed') AS completed,
     (SELECT count(DISTINCT tick)::int FROM ${s}.run_history h WHERE h.backfill = b.id AND h.state = 'failed') AS failed,
     (SELECT count(DISTINCT tick)::int FROM ${s}.run_history h WHERE h.backfill = b.id AND h.state = 'cancelled') AS cancelled
-  FROM ${s}.backfills b WHERE b.id = $1`
+  FROM ${s}.backfills b ${where}`
 
 /** A backfill's progress; undefined for an unknown id. Finished counts come from the history, so they shrink as retention removes runs. */
 export async function backfillStatus(
   store: QueueStore,
   id: string,
 ): Promise<BackfillStatus | undefined> {
-  const { rows } = await store.db.query<BackfillStatus>(statusSql(store.s), [id])
+  const { rows } = await store.db.query<BackfillStatus>(statusSql(store.s, 'WHERE b.id = $1'), [id])
   return rows[0]
+}
+
+/** The newest backfills, of one job or of all, with their progress. */
+export async function listBackfills(
+  store: QueueStore,
+  filter: { job?: string; limit: number },
+): Promise<BackfillStatus[]> {
+  const { rows } = await store.db.query<BackfillStatus>(
+    statusSql(store.s, 'WHERE $1::text IS NULL OR b.job = $1 ORDER BY b.id DESC LIMIT $2'),
+    [filter.job ?? null, filter.limit],
+  )
+  return rows
 }
 
 /** The running backfills of these jobs. */

@@ -1,9 +1,11 @@
+import { z } from 'zod'
 import {
   type BackfillStatus,
   backfillStatus,
   cancelBackfill,
   countTicks,
   createBackfill,
+  listBackfills,
   runningBackfills,
 } from '../backfill/backfill.js'
 import { topUpBackfill } from '../backfill/topup.js'
@@ -16,6 +18,13 @@ import { backfillSchema } from './inputs.js'
 import { validatePayload } from './job.js'
 import type { ResolvedJob } from './options.js'
 import { scheduleOf } from './schedules.js'
+
+const listSchema = z
+  .object({
+    job: z.string().min(1).optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict()
 
 /** What the backfills need from their `Tickwork`. */
 export interface BackfillsHost {
@@ -71,6 +80,12 @@ export class Backfills {
   async get(id: string): Promise<Backfill> {
     await this.#status(await this.host.open(), id)
     return this.#handle(id)
+  }
+
+  /** See `Tickwork.listBackfills`. */
+  async list(filter: { job?: string; limit?: number } = {}): Promise<BackfillStatus[]> {
+    const f = parse(listSchema, filter, 'filter')
+    return listBackfills(await this.host.open(), { job: f.job, limit: f.limit ?? 50 })
   }
 
   /**

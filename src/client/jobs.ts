@@ -1,9 +1,14 @@
-import { NotFoundError } from '../errors.js'
+import { z } from 'zod'
+import { type Issue, NotFoundError, ValidationError } from '../errors.js'
+import { storable } from '../queue/enqueue.js'
+import { type ActivitySeries, activitySeries } from '../queue/series.js'
 import { activity, type Backlog, backlog, type JobActivity, knownJobs } from '../queue/stats.js'
 import type { QueueStore } from '../queue/store.js'
 import { listSchedules, type ScheduleInfo } from '../schedule/control.js'
 import { compileCron } from '../schedule/cron.js'
+import { parse } from '../util/parse.js'
 import { getWatermark } from '../window/watermark.js'
+import { validatePayload } from './job.js'
 import type { ResolvedJob } from './options.js'
 import { upcoming } from './schedules.js'
 
@@ -90,6 +95,14 @@ export function describe(def: ResolvedJob): JobDefinition {
   }
 }
 
+const activitySchema = z
+  .object({
+    job: z.string().min(1).optional(),
+    hours: z.number().int().min(1).max(720).optional(),
+    buckets: z.number().int().min(1).max(240).optional(),
+  })
+  .strict()
+
 const NO_BACKLOG = { waiting: 0, delayed: 0, active: 0, oldestWaitingAt: null }
 
 /** Jobs as operators see them: `tw.jobs`. */
@@ -117,6 +130,50 @@ export class Jobs {
     if (!this.defined().has(name) && !(await knownJobs(store)).includes(name))
       throw new NotFoundError(`job '${name}' is not known`, { job: name })
     return (await this.#describe(store, [name]))[0] as JobInfo
+  }
+
+  /**
+   * Finished runs per job over the last `hours` (default 24, at most 720) in `buckets`
+   * equal parts (default 24, at most 240), aligned to whole buckets so that repeated
+   * reads line up: completed, failed and cancelled counts, and the mean and longest run
+   * time. Every known job, or one. Throws `ValidationError` for a bad option.
+   */
+  async activity(options: { job?: string; hours?: number; buckets?: number } = {}): Promise<{
+    from: Date
+    to: Date
+    bucketMs: number
+    jobs: ActivitySeries[]
+  }> {
+    const o = parse(activitySchema, options, 'activity options')
+    const count = o.buckets ?? 24
+    const bucketMs = Math.ceil(((o.hours ?? 24) * 3_600_000) / count)
+    const store = await this.open()
+    const to = new Date(Math.ceil((store.clock.now() + 1) / bucketMs) * bucketMs)
+    const names = o.job ? [o.job] : await knownJobs(store)
+    const jobs = await activitySeries(store, names, { to, bucketMs, count })
+    return { from: new Date(to.getTime() - bucketMs * count), to, bucketMs, jobs }
+  }
+
+  /**
+   * Checks a payload against a job's payload schema without enqueuing it: the issues
+   * each name their path, as enqueue's `ValidationError` would. Throws `NotFoundError`
+   * for a job not defined in this process (its schema lives in the code).
+   */
+  async validate(name: string, payload: unknown): Promise<{ valid: boolean; issues: Issue[] }> {
+    const def = this.defined().get(name)
+    if (!def) throw new NotFoundError(`job '${name}' is not defined here`, { job: name })
+    try {
+      const value = await validatePayload(def, payload, '')
+      if (storable(value ?? null) === undefined)
+        return {
+          valid: false,
+          issues: [{ path: '', message: 'cannot be stored as JSON (a BigInt, a cycle or a NUL)' }],
+        }
+      return { valid: true, issues: [] }
+    } catch (err) {
+      if (err instanceof ValidationError) return { valid: false, issues: err.issues }
+      throw err
+    }
   }
 
   async #describe(store: QueueStore, names: string[]): Promise<JobInfo[]> {

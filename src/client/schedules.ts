@@ -8,7 +8,9 @@ import {
   updateSchedule,
 } from '../schedule/control.js'
 import { type CronSchedule, compileCron, nextTicks } from '../schedule/cron.js'
+import { countTicks, listTicks, type Tick, type TickOutcome } from '../schedule/ticks.js'
 import { parse } from '../util/parse.js'
+import { dateSchema } from './inputs.js'
 import type { ResolvedJob } from './options.js'
 
 const updateSchema = z
@@ -17,6 +19,16 @@ const updateSchema = z
   .refine((o) => o.cron !== undefined || o.timezone !== undefined, {
     message: 'give cron, timezone or both',
   })
+
+const ticksSchema = z
+  .object({
+    outcome: z.enum(['run', 'skipped', 'queued', 'missed']).optional(),
+    before: dateSchema.optional(),
+    limit: z.number().int().min(1).max(1000).optional(),
+  })
+  .strict()
+
+const DAY_MS = 86_400_000
 
 async function storedSchedule(store: QueueStore, job: string): Promise<ScheduleInfo | undefined> {
   return getSchedule(store, job).catch((err) => {
@@ -84,6 +96,46 @@ export class Schedules {
     if (stored?.paused) return []
     const cron = await scheduleOf(store, job, this.defined(job), stored)
     return upcoming(cron, store.clock.now(), stored, n)
+  }
+
+  /**
+   * The next `n` fire times a job's schedule would have with `change` applied (cron,
+   * time zone or both; the other as it is now, UTC for a job without a schedule),
+   * saving nothing: the preview of an edit. Throws `ValidationError` for a bad
+   * expression, zone or `n`.
+   */
+  async preview(job: string, change: { cron?: string; timezone?: string }, n = 5): Promise<Date[]> {
+    parse(updateSchema, change, 'schedule change')
+    parse(z.number().int().min(1).max(1000), n, 'count', 'n')
+    const store = await this.open()
+    const stored = await storedSchedule(store, job)
+    const declared = this.defined(job)?.schedule?.cron
+    const cron = compileCron(
+      change.cron ?? stored?.cron ?? declared?.cron,
+      change.timezone ?? stored?.timezone ?? declared?.timezone ?? 'UTC',
+      '',
+    )
+    return nextTicks(cron, new Date(store.clock.now()), n)
+  }
+
+  /**
+   * A job's schedule ticks, newest first (default 50, at most 1000; `before` pages on
+   * with `next`), and how its ticks of the last 24 hours turned out. Throws
+   * `ValidationError` for a bad filter.
+   */
+  async ticks(
+    job: string,
+    filter: { outcome?: TickOutcome; before?: Date | string; limit?: number } = {},
+  ): Promise<{ ticks: Tick[]; next?: Date; counts: Record<TickOutcome, number> }> {
+    const f = parse(ticksSchema, filter, 'filter')
+    const store = await this.open()
+    const limit = f.limit ?? 50
+    const [ticks, counts] = await Promise.all([
+      listTicks(store, job, { outcome: f.outcome, before: f.before, limit }),
+      countTicks(store, job, new Date(store.clock.now() - DAY_MS)),
+    ])
+    const last = ticks.length === limit ? ticks[ticks.length - 1] : undefined
+    return last ? { ticks, next: last.at, counts } : { ticks, counts }
   }
 
   /**

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os'
 import { type Logger, pino } from 'pino'
+import type { BackfillStatus } from '../backfill/backfill.js'
 import { ConflictError, NotFoundError, StateError } from '../errors.js'
 import { type LockBackend, triggerLockName, triggerOwner } from '../lock/lock.js'
 import { type Enqueued, insertRuns, type NewRun } from '../queue/enqueue.js'
@@ -255,6 +256,14 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
   /** A backfill by id, to follow or cancel. Throws `NotFoundError` for an unknown id. */
   getBackfill(id: string): Promise<Backfill> {
     return this.#backfills.get(id)
+  }
+
+  /**
+   * The newest backfills (default 50, at most 1000), of one job or all, with their
+   * progress. Throws `ValidationError` for a bad filter.
+   */
+  listBackfills(filter: { job?: string; limit?: number } = {}): Promise<BackfillStatus[]> {
+    return this.#backfills.list(filter)
   }
 
   /** Operators' changes (watermark set, schedule paused, resumed, changed), newest first. */

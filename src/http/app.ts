@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { Hono } from 'hono'
 import type { Logger } from 'pino'
+import { z } from 'zod'
 import type { Tickwork } from '../client/tickwork.js'
+import { mountDashboard } from '../dashboard/serve.js'
 import { TickworkError } from '../errors.js'
 import type { Metrics } from '../metrics/metrics.js'
 import type { Duration } from '../util/duration.js'
@@ -9,9 +11,10 @@ import { authorize, bearer, matchesAny, type Scope } from './auth.js'
 import { errorResponse, ForbiddenError, UnauthorizedError } from './errors.js'
 import { mountHealth } from './health.js'
 import { openApiDocument } from './openapi.js'
-import { type AnyRoute, mount } from './route.js'
+import { type AnyRoute, mount, route } from './route.js'
 import { jobRoutes } from './routes/jobs.js'
 import { runRoutes } from './routes/runs.js'
+import { scheduleRoutes } from './routes/schedules.js'
 import { triggerRoutes } from './routes/trigger.js'
 
 /** What the HTTP server serves and whom it lets in. */
@@ -26,6 +29,8 @@ export interface HttpOptions {
   metrics?: Metrics | false
   /** where failed requests are logged (never their credentials); default the instance's */
   logger?: Logger
+  /** serve the dashboard at `/`; default true */
+  dashboard?: boolean
 }
 
 const version = (
@@ -35,9 +40,9 @@ const version = (
 ).version
 
 /**
- * The HTTP face of a `Tickwork`: the API under `/api` (with its OpenAPI document at
- * `/api/openapi.json`), the external-cron triggers at `/trigger/:job`, `/healthz`,
- * `/readyz` and `/metrics`. A Hono app: serve it with `serve()`, mount it in any Node
+ * The HTTP face of a `Tickwork`: the dashboard at `/`, the API under `/api` (with its
+ * OpenAPI document at `/api/openapi.json`), the external-cron triggers at
+ * `/trigger/:job`, `/healthz`, `/readyz` and `/metrics`. A Hono app: serve it with `serve()`, mount it in any Node
  * server, or export its `fetch` from a serverless handler.
  *
  * @example
@@ -48,7 +53,9 @@ export function createApp(tw: Tickwork, options: HttpOptions = {}): Hono {
   const tokens = { admin: options.tokens?.admin ?? [], read: options.tokens?.read ?? [] }
   const logger = options.logger ?? tw.logger
   const routes: AnyRoute[] = [
+    sessionRoute(tokens),
     ...jobRoutes(tw),
+    ...scheduleRoutes(tw),
     ...runRoutes(tw),
     ...triggerRoutes(tw, options.triggerLockTtl ?? '1h'),
   ]
@@ -92,5 +99,24 @@ export function createApp(tw: Tickwork, options: HttpOptions = {}): Hono {
     )
   }
   mount(app, routes, check)
+  if (options.dashboard ?? true) mountDashboard(app)
   return app
+}
+
+/** What the caller's token may do: the dashboard shows actions to admin tokens only. */
+function sessionRoute(tokens: { admin: string[] }): AnyRoute {
+  return route({
+    method: 'get',
+    path: '/api/session',
+    scope: 'read',
+    tag: 'session',
+    summary: "The scope of the caller's token",
+    responses: {
+      200: { description: 'OK', schema: z.object({ scope: z.enum(['admin', 'read']) }) },
+    },
+    handler: async ({ c }) => {
+      const token = bearer(c.req.header('authorization')) ?? ''
+      return [200, { scope: matchesAny(token, tokens.admin) ? 'admin' : 'read' }]
+    },
+  })
 }

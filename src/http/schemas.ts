@@ -135,6 +135,53 @@ export const auditSchema = z.object({
   detail: z.record(z.string(), z.unknown()),
 })
 
+export const ticksSchema = z.object({
+  ticks: z.array(
+    z.object({
+      at: time,
+      outcome: z.enum(['run', 'skipped', 'queued', 'missed']),
+      runId: z.string().nullable(),
+      source: z.string(),
+      recordedAt: time,
+    }),
+  ),
+  next: time.optional().describe('pass back as before for the next page'),
+  counts: z
+    .object({
+      run: z.number().int(),
+      skipped: z.number().int(),
+      queued: z.number().int(),
+      missed: z.number().int(),
+    })
+    .describe('the last 24 hours'),
+})
+
+export const activitySchema = z.object({
+  from: time,
+  to: time,
+  bucketMs: z.number().int(),
+  jobs: z.array(
+    z.object({
+      job: z.string(),
+      buckets: z.array(
+        z.object({
+          at: time.describe("the bucket's start"),
+          completed: z.number().int(),
+          failed: z.number().int(),
+          cancelled: z.number().int(),
+          meanMs: z.number().nullable(),
+          maxMs: z.number().nullable(),
+        }),
+      ),
+    }),
+  ),
+})
+
+export const validationSchema = z.object({
+  valid: z.boolean(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })),
+})
+
 // Request parts shared by several routes.
 
 export const jobParam = z.object({ job: z.string().min(1).max(128) })

@@ -80,8 +80,9 @@ describe('the auth matrix over every route of the OpenAPI document', () => {
     const doc = await srv.req('GET', '/api/openapi.json')
     expect(doc.status).toBe(200)
     const ops = operations(doc.json)
-    // every route the app declares: 12 job routes, 11 run routes, 3 trigger routes
-    expect(ops).toHaveLength(26)
+    // every route the app declares: the session, 7 job routes, 11 schedule routes, 9 run
+    // routes, 3 trigger routes
+    expect(ops).toHaveLength(31)
     expect(ops.filter((o) => o.scope === 'cron')).toHaveLength(3)
     expect(ops.filter((o) => o.scope === 'public')).toHaveLength(0)
 
@@ -112,7 +113,7 @@ describe('the auth matrix over every route of the OpenAPI document', () => {
       }
     }
     expect(mismatches).toEqual([])
-    expect(table).toHaveLength(26 * 5)
+    expect(table).toHaveLength(31 * 5)
   })
 
   it('/healthz, /readyz, /api/openapi.json and /metrics are public, even to a wrong token', async () => {

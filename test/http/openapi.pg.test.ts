@@ -118,6 +118,9 @@ describe('the OpenAPI document', () => {
       'GET /readyz',
       'GET /api/openapi.json',
       'GET /metrics',
+      // the dashboard's page and bundle: not API
+      'GET /',
+      'GET /assets/{file}',
     ])
     const served = new Set(
       app.routes
@@ -128,7 +131,7 @@ describe('the OpenAPI document', () => {
       operations(doc).map((o) => `${o.method.toUpperCase()} ${o.template}`),
     )
     expect([...documented].sort()).toEqual([...served].sort())
-    expect(documented.size).toBe(26)
+    expect(documented.size).toBe(31)
     // each operation has a unique id and a summary
     const ids = Object.values(doc.paths).flatMap((item) =>
       Object.values(item).map((op) => (op as unknown as { operationId: string }).operationId),
@@ -239,6 +242,23 @@ describe('the OpenAPI document', () => {
       200,
     )
     await call('GET', '/api/audit', '/api/audit', read, 200)
+    await call('GET', '/api/session', '/api/session', read, 200)
+    await call(
+      'POST',
+      '/api/jobs/{job}/validate',
+      '/api/jobs/report/validate',
+      { ...read, body: { payload: {} } },
+      200,
+    )
+    await call('GET', '/api/activity', '/api/activity?hours=2&buckets=4', read, 200)
+    await call('GET', '/api/jobs/{job}/ticks', '/api/jobs/report/ticks?limit=1', read, 200)
+    await call(
+      'GET',
+      '/api/jobs/{job}/schedule/next',
+      '/api/jobs/report/schedule/next?cron=0%205%20*%20*%20*',
+      read,
+      200,
+    )
     const day = 86_400_000
     const to = new Date(Math.floor(Date.now() / day) * day - day).toISOString()
     const from = new Date(Date.parse(to) - 2 * day).toISOString()
@@ -250,6 +270,7 @@ describe('the OpenAPI document', () => {
       202,
     )
     await call('GET', '/api/backfills/{id}', `/api/backfills/${bf.json.id}`, read, 200)
+    await call('GET', '/api/backfills', '/api/backfills?job=report', read, 200)
     await call(
       'POST',
       '/api/backfills/{id}/cancel',

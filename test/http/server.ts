@@ -121,10 +121,14 @@ export interface Operation {
 
 const HTTP_METHODS = ['get', 'post', 'put', 'patch', 'delete']
 
+// The policy the auth matrix holds the server to: a read token may GET, and may POST
+// only to these, which change nothing.
+const READ_WRITES = new Set(['post /api/jobs/{job}/validate'])
+
 /**
  * Every operation of the document, with the scope its security implies: cron when it
  * takes the cron secret, admin for a method that is not GET under /api (the only
- * admin routes), read for the other bearer routes.
+ * admin routes) but for the READ_WRITES, read for the other bearer routes.
  */
 export function operations(doc: unknown): Operation[] {
   const d = doc as OpenApiDoc
@@ -139,7 +143,7 @@ export function operations(doc: unknown): Operation[] {
         ? 'cron'
         : names.length === 0
           ? 'public'
-          : method === 'get'
+          : method === 'get' || READ_WRITES.has(`${method} ${template}`)
             ? 'read'
             : 'admin'
       out.push({ method, template, scope, op: o })

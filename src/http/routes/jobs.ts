@@ -2,14 +2,14 @@ import { z } from 'zod'
 import type { Tickwork } from '../../client/tickwork.js'
 import { type AnyRoute, route } from '../route.js'
 import {
+  activitySchema,
   auditSchema,
-  backfillSchema,
   enqueuedSchema,
   jobParam,
   jobSchema,
   queryInt,
   runSchema,
-  scheduleSchema,
+  validationSchema,
 } from '../schemas.js'
 
 const duration = z.union([z.number(), z.string()]).describe("milliseconds, or '5s', '2m', '1h'")
@@ -38,15 +38,6 @@ const triggerBody = z
   })
   .strict()
   .optional()
-
-const backfillBody = z
-  .object({
-    from: z.string().describe('ISO time, inclusive'),
-    to: z.string().describe('ISO time, exclusive; not in the future'),
-    concurrency: z.number().int().optional(),
-    payload: z.unknown().optional(),
-  })
-  .strict()
 
 /** The job routes: definitions, runs made by hand, schedules, watermarks, backfills. */
 export function jobRoutes(tw: Tickwork): AnyRoute[] {
@@ -103,96 +94,6 @@ export function jobRoutes(tw: Tickwork): AnyRoute[] {
       },
     }),
     route({
-      method: 'post',
-      path: '/api/jobs/:job/backfill',
-      scope: 'admin',
-      tag: 'backfills',
-      summary: 'Run the job for every tick of its schedule in [from, to); repeating adds nothing',
-      params: jobParam,
-      body: backfillBody,
-      responses: { 202: { description: 'started', schema: backfillSchema } },
-      handler: async ({ params, body }) => {
-        const backfill = await tw.backfill(params.job, body)
-        return [202, await backfill.status()]
-      },
-    }),
-    route({
-      method: 'post',
-      path: '/api/jobs/:job/pause',
-      scope: 'admin',
-      tag: 'schedules',
-      summary: 'Pause the schedule (audited)',
-      params: jobParam,
-      responses: { 200: { ...json, schema: scheduleSchema } },
-      handler: async ({ params }) => [200, await tw.pause(params.job)],
-    }),
-    route({
-      method: 'post',
-      path: '/api/jobs/:job/resume',
-      scope: 'admin',
-      tag: 'schedules',
-      summary: 'Resume the schedule from its next tick (audited)',
-      params: jobParam,
-      responses: { 200: { ...json, schema: scheduleSchema } },
-      handler: async ({ params }) => [200, await tw.resume(params.job)],
-    }),
-    route({
-      method: 'patch',
-      path: '/api/jobs/:job/schedule',
-      scope: 'admin',
-      tag: 'schedules',
-      summary: 'Change the cron expression and/or time zone, without a restart (audited)',
-      params: jobParam,
-      body: z.object({ cron: z.string().optional(), timezone: z.string().optional() }).strict(),
-      responses: { 200: { ...json, schema: scheduleSchema } },
-      handler: async ({ params, body }) => [200, await tw.schedules.update(params.job, body)],
-    }),
-    route({
-      method: 'get',
-      path: '/api/jobs/:job/schedule/next',
-      scope: 'read',
-      tag: 'schedules',
-      summary: 'The next fire times',
-      params: jobParam,
-      query: z.object({ n: queryInt(1, 1000).optional() }).strict(),
-      responses: { 200: { ...json, schema: z.object({ next: z.array(z.string()) }) } },
-      handler: async ({ params, query }) => [
-        200,
-        { next: await tw.schedules.next(params.job, query.n ?? 5) },
-      ],
-    }),
-    route({
-      method: 'get',
-      path: '/api/jobs/:job/watermark',
-      scope: 'read',
-      tag: 'windows',
-      summary: "Where a windowed job's next window starts",
-      params: jobParam,
-      responses: {
-        200: { ...json, schema: z.object({ job: z.string(), watermark: z.string().nullable() }) },
-      },
-      handler: async ({ params }) => [
-        200,
-        { job: params.job, watermark: await tw.watermark.get(params.job) },
-      ],
-    }),
-    route({
-      method: 'put',
-      path: '/api/jobs/:job/watermark',
-      scope: 'admin',
-      tag: 'windows',
-      summary: 'Move the watermark (audited); moving it back redoes those windows',
-      params: jobParam,
-      body: z.object({ value: z.string().describe('ISO time') }).strict(),
-      responses: {
-        200: { ...json, schema: z.object({ job: z.string(), watermark: z.string().nullable() }) },
-      },
-      handler: async ({ params, body }) => {
-        await tw.watermark.set(params.job, body.value)
-        return [200, { job: params.job, watermark: await tw.watermark.get(params.job) }]
-      },
-    }),
-    route({
       method: 'get',
       path: '/api/audit',
       scope: 'read',
@@ -203,6 +104,36 @@ export function jobRoutes(tw: Tickwork): AnyRoute[] {
         .strict(),
       responses: { 200: { ...json, schema: z.object({ entries: z.array(auditSchema) }) } },
       handler: async ({ query }) => [200, { entries: await tw.audit(query) }],
+    }),
+    route({
+      method: 'post',
+      path: '/api/jobs/:job/validate',
+      scope: 'read',
+      tag: 'jobs',
+      summary: "Check a payload against the job's schema, enqueuing nothing",
+      params: jobParam,
+      body: z.object({ payload: z.unknown().optional() }).strict().optional(),
+      responses: { 200: { ...json, schema: validationSchema } },
+      handler: async ({ params, body }) => [
+        200,
+        await tw.jobs.validate(params.job, body?.payload ?? null),
+      ],
+    }),
+    route({
+      method: 'get',
+      path: '/api/activity',
+      scope: 'read',
+      tag: 'jobs',
+      summary: 'Finished runs per job in equal time buckets (counts, mean and longest run time)',
+      query: z
+        .object({
+          job: z.string().min(1).optional(),
+          hours: queryInt(1, 720).optional(),
+          buckets: queryInt(1, 240).optional(),
+        })
+        .strict(),
+      responses: { 200: { ...json, schema: activitySchema } },
+      handler: async ({ query }) => [200, await tw.jobs.activity(query)],
     }),
   ]
 }

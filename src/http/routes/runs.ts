@@ -4,7 +4,6 @@ import { NotFoundError } from '../../errors.js'
 import { RUN_STATES } from '../../queue/types.js'
 import { type AnyRoute, route } from '../route.js'
 import {
-  backfillSchema,
   countsSchema,
   idParam,
   itemSchema,
@@ -23,7 +22,7 @@ async function runOrThrow(tw: Tickwork, id: string) {
   return run
 }
 
-/** The run routes: list, inspect, retry, cancel, counts, item log; backfills and locks. */
+/** The run routes: list, inspect, retry, cancel, counts, item log; locks. */
 export function runRoutes(tw: Tickwork): AnyRoute[] {
   return [
     route({
@@ -120,30 +119,6 @@ export function runRoutes(tw: Tickwork): AnyRoute[] {
       query: z.object({ job: z.string().min(1).optional() }).strict(),
       responses: { 200: { ...json, schema: countsSchema } },
       handler: async ({ query }) => [200, await tw.runs.counts(query.job)],
-    }),
-    route({
-      method: 'get',
-      path: '/api/backfills/:id',
-      scope: 'read',
-      tag: 'backfills',
-      summary: "A backfill's progress",
-      params: idParam,
-      responses: { 200: { ...json, schema: backfillSchema } },
-      handler: async ({ params }) => [200, await (await tw.getBackfill(params.id)).status()],
-    }),
-    route({
-      method: 'post',
-      path: '/api/backfills/:id/cancel',
-      scope: 'admin',
-      tag: 'backfills',
-      summary: 'Stop a backfill: its waiting and running runs are cancelled',
-      params: idParam,
-      responses: { 200: { ...json, schema: backfillSchema } },
-      handler: async ({ params }) => {
-        const backfill = await tw.getBackfill(params.id)
-        await backfill.cancel()
-        return [200, await backfill.status()]
-      },
     }),
     route({
       method: 'get',
