@@ -69,3 +69,31 @@ describe('tickwork start, and the CLI through its API', () => {
     expect(server.out.stdout).toMatch(/"msg":"stopped"/)
   })
 })
+
+describe('tickwork start --dev-token', () => {
+  it('makes an admin token for the run and prints the dashboard link to the terminal only', async () => {
+    const s = freshSchema()
+    const server = spawnCli(s, ['start', '--examples', '--dev-token', '--port', '0'], {
+      TICKWORK_API_TOKEN: '',
+    })
+    const link = /Dashboard \(admin, this run only\): (http:\/\/localhost:(\d+)\/)#token=(\S+)/
+    await until(() => {
+      if (server.child.exitCode !== null)
+        throw new Error(`start exited ${server.child.exitCode}: ${server.out.stderr}`)
+      return link.test(server.out.stderr)
+    }, 20_000)
+    const [, page, port, token] = link.exec(server.out.stderr) as RegExpExecArray
+    const base = `http://127.0.0.1:${port}`
+    const session = await fetch(`${base}/api/session`, {
+      headers: { authorization: `Bearer ${token}` },
+    })
+    expect(await session.json()).toEqual({ scope: 'admin' })
+    expect((await fetch(`${base}/api/session`)).status).toBe(401)
+    expect((await fetch(page.replace('localhost', '127.0.0.1'))).status).toBe(200)
+    // the JSON log names the dashboard but never carries the token
+    expect(server.out.stdout).toMatch(/"msg":"dashboard at http:\/\/localhost:\d+\/"/)
+    expect(server.out.stdout).not.toContain(token)
+    server.child.kill('SIGTERM')
+    expect(await server.exited).toEqual({ code: 0, signal: null })
+  })
+})

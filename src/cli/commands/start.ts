@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { relative } from 'node:path'
 import type { Command } from 'commander'
 import type { Logger } from 'pino'
@@ -28,22 +29,30 @@ interface Flags {
   host?: string
   grace?: string
   examples?: boolean
+  devToken?: boolean
   worker: boolean
   scheduler: boolean
   http: boolean
+  dashboard: boolean
 }
 
 const EXAMPLES =
   'the example jobs greet, flaky, count, heartbeat (every 15 s), events-since (windowed, every 20 s); one run of greet, flaky and count is enqueued every 5 s'
 
-/** Serves the API, or says plainly why the port cannot be had. */
-async function listen(tw: Tickwork, s: ReturnType<typeof settingsOf>, logger: Logger) {
+/** Serves the API and the dashboard, or says plainly why the port cannot be had. */
+async function listen(
+  tw: Tickwork,
+  s: ReturnType<typeof settingsOf>,
+  logger: Logger,
+  options: { admin: string[]; dashboard: boolean },
+) {
   const metrics = createMetrics(tw)
   const app = createApp(tw, {
-    tokens: { admin: s.adminTokens ?? [], read: s.readTokens ?? [] },
+    tokens: { admin: options.admin, read: s.readTokens ?? [] },
     cronSecret: s.cronSecret,
     metrics,
     logger,
+    dashboard: options.dashboard,
   })
   try {
     return { metrics, server: await serve(app, { port: s.port, hostname: s.host }) }
@@ -96,18 +105,24 @@ export function registerStart(program: Command): void {
     .option('--no-worker', 'do not run handlers here')
     .option('--no-scheduler', 'do not handle schedule ticks and backfills here')
     .option('--no-http', 'do not serve HTTP')
+    .option('--no-dashboard', 'serve the API without the dashboard at /')
+    .option(
+      '--dev-token',
+      'without TICKWORK_API_TOKEN: make an admin token for this run and print a dashboard login link (for trying tickwork out; not for production)',
+    )
     .addHelpText(
       'after',
       `
 Settings from the environment: TICKWORK_API_TOKEN and TICKWORK_READ_TOKEN (the API's
-bearer tokens, comma-separated; without an admin token every API call is 401),
+bearer tokens, comma-separated; without an admin token every API call is 401, and the
+dashboard at / cannot log in),
 CRON_SECRET (for /trigger/<job>), REDIS_URL (locks on Redis), LOG_LEVEL. Logs are JSON
 lines when stdout is not a terminal. The first SIGTERM or SIGINT stops gracefully
 (exit 0); a second exits at once with 130.
 
 Examples:
   $ tickwork start
-  $ tickwork start --examples
+  $ tickwork start --examples --dev-token    # prints http://localhost:8080/#token=…
   $ DATABASE_URL=postgres://app@db/app TICKWORK_API_TOKEN=$(openssl rand -hex 24) tickwork start --port 3000
   $ tickwork start --no-scheduler --no-http      # one more worker`,
     )
@@ -131,10 +146,14 @@ Examples:
         from = `the jobs of ${relative(process.cwd(), opened.config.path)}`
       }
       logRuns(tw, logger)
+      // a token made here is printed once, to the terminal only: never logged
+      const devToken =
+        o.devToken && o.http && !s.adminTokens?.length ? randomBytes(24).toString('base64url') : ''
+      const admin = devToken ? [devToken] : (s.adminTokens ?? [])
       let http: { metrics: Metrics; server: Listening } | undefined
       try {
         await tw.start({ worker: o.worker, scheduler: o.scheduler })
-        if (o.http) http = await listen(tw, s, logger)
+        if (o.http) http = await listen(tw, s, logger, { admin, dashboard: o.dashboard })
       } catch (err) {
         await tw.stop({ grace: 0 }).catch(() => {})
         throw reachable(err, databaseName(s))
@@ -150,8 +169,17 @@ Examples:
         { roles, database: where, schema: s.schema, host: s.host, port: http?.server.port },
         `tickwork started (${roles.join(', ')}) with ${from}, on ${where}, schema ${s.schema}${http ? `; HTTP on ${s.host}:${http.server.port}` : ''}; Ctrl-C stops`,
       )
-      if (http && !s.adminTokens?.length)
-        logger.warn('TICKWORK_API_TOKEN is not set: the API answers 401 to every call until it is')
+      if (http && o.dashboard) {
+        const local = ['0.0.0.0', '::'].includes(s.host) ? 'localhost' : s.host
+        const url = `http://${local}:${http.server.port}/`
+        logger.info({ url }, `dashboard at ${url}`)
+        if (devToken)
+          process.stderr.write(`\n  Dashboard (admin, this run only): ${url}#token=${devToken}\n\n`)
+      }
+      if (http && admin.length === 0)
+        logger.warn(
+          'TICKWORK_API_TOKEN is not set: the API answers 401 to every call until it is (or start with --dev-token)',
+        )
       const timer =
         feed &&
         setInterval(() => feed().catch((err) => logger.error({ err }, 'enqueue failed')), 5000)
