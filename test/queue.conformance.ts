@@ -403,6 +403,30 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       expect((await t.runs.get(first.id))?.state).toBe('failed')
     })
 
+    it('pages through live and finished runs in numeric id order, across digit counts', async () => {
+      const t = tw()
+      const done = t.job('done', { run: () => {} })
+      const later = t.job('later', { run: () => {} })
+      // ids 1 to 120: as text, 99 would sort before 120 and 9 before 10
+      const finished = await done.enqueueMany(
+        Array.from({ length: 60 }, (_, i) => ({ payload: i })),
+      )
+      const live = await later.enqueueMany(
+        Array.from({ length: 60 }, (_, i) => ({ payload: i, options: { delay: '1h' } })),
+      )
+      await t.start()
+      await until(async () => (await t.runs.counts('done')).completed === 60)
+      const seen: string[] = []
+      let cursor: string | undefined
+      do {
+        const page = await t.runs.list({ limit: 25, cursor })
+        seen.push(...page.runs.map((r) => r.id))
+        cursor = page.next
+      } while (cursor)
+      const all = [...finished, ...live].map((r) => r.id)
+      expect(seen).toEqual(all.sort((a, b) => Number(b) - Number(a)))
+    })
+
     it('lists runs newest first with keyset paging, and counts them by state', async () => {
       const t = tw()
       const job = t.job('page', { run: () => {} })

@@ -72,7 +72,7 @@ const byKeySql = (s: string) => `
     SELECT ${columns(true).replaceAll('$NOW', '$3')} FROM ${s}.runs WHERE job = $1 AND key = $2
     UNION ALL
     SELECT ${columns(false)} FROM ${s}.run_history WHERE job = $1 AND key = $2
-  ) r ORDER BY id DESC LIMIT 1`
+  ) r ORDER BY id::bigint DESC LIMIT 1`
 
 /** The newest run of `job` enqueued with idempotency key `key`, live or finished. */
 export async function getRunByKey(
@@ -94,19 +94,23 @@ export interface ListFilter {
 
 const LIVE_STATES: RunState[] = ['waiting', 'delayed', 'active']
 
-// Newest first by id, keyset-paged: a page costs the same however deep it lies.
+// Newest first by id, keyset-paged: a page costs the same however deep it lies. Each
+// table gives its own newest page (walking its primary key backwards), and the two
+// pages are merged by the numeric id (`seq`): the id column itself is text, whose
+// order puts run 99 after run 148.
 const listSql = (s: string, live: boolean, finished: boolean) => {
   const filter = `($1::text IS NULL OR job = $1) AND ($3::bigint IS NULL OR id < $3::bigint)`
   const parts: string[] = []
   if (live) {
-    parts.push(`SELECT * FROM (SELECT ${columns(true).replaceAll('$NOW', '$5')} FROM ${s}.runs
-      WHERE ${filter}) l WHERE ($2::text IS NULL OR state = $2)`)
+    parts.push(`(SELECT * FROM (SELECT ${columns(true).replaceAll('$NOW', '$5')}, id AS seq
+      FROM ${s}.runs WHERE ${filter}) l WHERE ($2::text IS NULL OR state = $2)
+      ORDER BY seq DESC LIMIT $4)`)
   }
   if (finished) {
-    parts.push(`SELECT ${columns(false)} FROM ${s}.run_history
-      WHERE ${filter} AND ($2::text IS NULL OR state = $2)`)
+    parts.push(`(SELECT ${columns(false)}, id AS seq FROM ${s}.run_history
+      WHERE ${filter} AND ($2::text IS NULL OR state = $2) ORDER BY seq DESC LIMIT $4)`)
   }
-  return `SELECT * FROM (${parts.join(' UNION ALL ')}) r ORDER BY id DESC LIMIT $4`
+  return `SELECT * FROM (${parts.join(' UNION ALL ')}) r ORDER BY seq DESC LIMIT $4`
 }
 
 /** A page of runs, newest first, and the cursor of the next page (absent on the last). */

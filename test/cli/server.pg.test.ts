@@ -82,7 +82,7 @@ describe('tickwork start --dev-token', () => {
         throw new Error(`start exited ${server.child.exitCode}: ${server.out.stderr}`)
       return link.test(server.out.stderr)
     }, 20_000)
-    const [, page, port, token] = link.exec(server.out.stderr) as RegExpExecArray
+    const [, page = '', port = '', token = ''] = link.exec(server.out.stderr) ?? []
     const base = `http://127.0.0.1:${port}`
     const session = await fetch(`${base}/api/session`, {
       headers: { authorization: `Bearer ${token}` },
