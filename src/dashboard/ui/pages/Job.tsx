@@ -1,0 +1,110 @@
+import { useState } from 'preact/hooks'
+import { api, enc } from '../api'
+import { ErrorBox } from '../components/ErrorBox'
+import { useAction } from '../hooks'
+import { usePoll } from '../poll'
+import type { Job as JobInfo } from '../types'
+import { Backfill } from './job/Backfill'
+import { JobSummary } from './job/Definition'
+import { History } from './job/History'
+import { Runs } from './job/Runs'
+import { ScheduleEditor } from './job/ScheduleEditor'
+import { Ticks } from './job/Ticks'
+import { Trigger } from './job/Trigger'
+import { WatermarkEditor } from './job/Watermark'
+
+function Actions({ job, onChange }: { job: JobInfo; onChange: () => Promise<void> }) {
+  const toggle = useAction()
+  const s = job.schedule
+  const act = (verb: 'pause' | 'resume') => () =>
+    toggle.run(async () => {
+      await api(`api/jobs/${enc(job.name)}/${verb}`, { method: 'POST' })
+      await onChange()
+    })
+  if (!s) return <ErrorBox error={toggle.error} />
+  return (
+    <>
+      {s.paused ? (
+        <button
+          type="button"
+          class="btn"
+          data-testid="action-resume"
+          data-admin
+          disabled={toggle.busy}
+          onClick={act('resume')}
+        >
+          Resume schedule
+        </button>
+      ) : (
+        <button
+          type="button"
+          class="btn"
+          data-testid="action-pause"
+          data-admin
+          disabled={toggle.busy}
+          onClick={act('pause')}
+        >
+          Pause schedule
+        </button>
+      )}
+      <ErrorBox error={toggle.error} />
+    </>
+  )
+}
+
+/** One job: what it is, how it has been doing, its runs and ticks, and what can be done. */
+export function Job({ name, admin }: { name: string; admin: boolean }) {
+  const job = usePoll(() => api<JobInfo>(`api/jobs/${enc(name)}`), [name])
+  const [triggering, setTriggering] = useState(false)
+  const j = job.data
+  const windowed = Boolean(j?.definition?.window) || (j?.watermark ?? null) !== null
+  return (
+    <>
+      <div class="page-head">
+        <div>
+          <a href="#/" class="muted small">
+            Jobs /
+          </a>
+          <h1 data-testid="job-title">{name}</h1>
+        </div>
+        {j?.schedule?.paused && <span class="tag tag-paused">paused</span>}
+        <span class="spacer" />
+        {admin && j && (
+          <div class="row">
+            <button
+              type="button"
+              class={triggering ? 'btn on' : 'btn btn-primary'}
+              data-testid="action-trigger"
+              data-admin
+              aria-expanded={triggering}
+              onClick={() => setTriggering((t) => !t)}
+            >
+              Run now…
+            </button>
+            <Actions job={j} onChange={job.refresh} />
+          </div>
+        )}
+      </div>
+      <ErrorBox error={job.error} />
+      {admin && j && triggering && <Trigger job={j} onDone={() => void job.refresh()} />}
+      {!j && !job.error && <p class="muted">Loading…</p>}
+      {j && (
+        <>
+          <JobSummary job={j} />
+          <History job={name} />
+          <Runs job={name} />
+          {j.schedule && <Ticks job={name} />}
+          {admin && (
+            <div class="grid-2">
+              <ScheduleEditor job={j} onSaved={job.refresh} />
+              {windowed && (
+                <WatermarkEditor job={name} watermark={j.watermark} onSaved={job.refresh} />
+              )}
+            </div>
+          )}
+          {j.schedule && <Backfill job={name} admin={admin} />}
+        </>
+      )}
+    </>
+  )
+}

@@ -1,0 +1,163 @@
+import { useEffect, useState } from 'preact/hooks'
+import { api, enc } from '../../api'
+import { ErrorBox } from '../../components/ErrorBox'
+import { StateBadge } from '../../components/StateBadge'
+import { type Column, Table } from '../../components/Table'
+import { Time } from '../../components/Time'
+import { utc } from '../../format'
+import { useAction } from '../../hooks'
+import { usePoll } from '../../poll'
+import type { Backfill as BackfillStatus } from '../../types'
+import { Progress } from './Progress'
+
+const hourIso = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00Z`
+const HOUR = 3_600_000
+
+const columns = (pick: (id: string) => void): Column<BackfillStatus>[] => [
+  {
+    label: 'Backfill',
+    class: 'mono',
+    cell: (b) => (
+      <button type="button" class="link mono" title="show its progress" onClick={() => pick(b.id)}>
+        {b.id}
+      </button>
+    ),
+  },
+  { label: 'State', cell: (b) => <StateBadge state={b.state} /> },
+  { label: 'Range', class: 'nowrap', cell: (b) => `${utc(b.from)} → ${utc(b.to)}` },
+  {
+    label: 'Done',
+    class: 'num',
+    cell: (b) => `${b.completed + b.failed + b.cancelled}/${b.total}`,
+  },
+  { label: 'Failed', class: 'num', cell: (b) => b.failed },
+  { label: 'Started', class: 'nowrap', cell: (b) => <Time iso={b.createdAt} /> },
+]
+
+/**
+ * Runs the job for every tick in a past range. The backfill started here (or picked from
+ * the list, or else one found running) shows its progress live until it ends.
+ */
+export function Backfill({ job, admin }: { job: string; admin: boolean }) {
+  const now = Date.now()
+  const [from, setFrom] = useState(() => hourIso(now - 24 * HOUR))
+  const [to, setTo] = useState(() => hourIso(now))
+  const [concurrency, setConcurrency] = useState('')
+  const [picked, setPicked] = useState<string | null>(null)
+  const start = useAction()
+  const list = usePoll(
+    () => api<{ backfills: BackfillStatus[] }>('api/backfills', { query: { job, limit: 10 } }),
+    [job],
+  )
+  const all = list.data?.backfills ?? []
+  const running = all.find((b) => b.state === 'running')?.id ?? null
+  // one found running stays shown once it ends, as one started here does
+  useEffect(() => {
+    if (!picked && running) setPicked(running)
+  }, [picked, running])
+  const current = usePoll(
+    () => (picked ? api<BackfillStatus>(`api/backfills/${enc(picked)}`) : Promise.resolve(null)),
+    [picked],
+    { until: (b) => b !== null && b.state !== 'running' },
+  )
+
+  const submit = () =>
+    start.run(async () => {
+      for (const [name, v] of [
+        ['from', from],
+        ['to', to],
+      ] as const) {
+        if (Number.isNaN(Date.parse(v))) throw new Error(`${name}: not an ISO time`)
+      }
+      const n = concurrency.trim() ? Number(concurrency) : undefined
+      const b = await api<BackfillStatus>(`api/jobs/${enc(job)}/backfill`, {
+        method: 'POST',
+        body: { from: from.trim(), to: to.trim(), concurrency: n },
+      })
+      setPicked(b.id)
+      void list.refresh()
+    })
+  const cancel = useAction()
+  const shown = current.data ?? null
+
+  return (
+    <section class="panel">
+      <h2>Backfill</h2>
+      {admin && (
+        <div class="form-row">
+          <label>
+            From
+            <input
+              class="input mono"
+              data-testid="backfill-from"
+              data-admin
+              value={from}
+              onInput={(e) => setFrom(e.currentTarget.value)}
+            />
+          </label>
+          <label>
+            To (exclusive)
+            <input
+              class="input mono"
+              data-testid="backfill-to"
+              data-admin
+              value={to}
+              onInput={(e) => setTo(e.currentTarget.value)}
+            />
+          </label>
+          <label>
+            Concurrency
+            <input
+              class="input num-input"
+              inputMode="numeric"
+              placeholder="5"
+              data-testid="backfill-concurrency"
+              data-admin
+              value={concurrency}
+              onInput={(e) => setConcurrency(e.currentTarget.value)}
+            />
+          </label>
+          <button
+            type="button"
+            class="btn btn-primary"
+            data-testid="backfill-submit"
+            data-admin
+            disabled={start.busy}
+            onClick={submit}
+          >
+            Start backfill
+          </button>
+        </div>
+      )}
+      <ErrorBox error={start.error ?? list.error ?? current.error} />
+      {shown && (
+        <Progress
+          backfill={shown}
+          onCancel={
+            admin && shown.state === 'running'
+              ? () =>
+                  cancel.run(async () => {
+                    await api(`api/backfills/${enc(shown.id)}/cancel`, { method: 'POST' })
+                    await current.refresh()
+                  })
+              : undefined
+          }
+        />
+      )}
+      <ErrorBox error={cancel.error} />
+      {list.data && all.length === 0 && <p class="empty">No backfills yet.</p>}
+      {all.length > 0 && (
+        <Table
+          columns={columns(setPicked)}
+          rows={all}
+          rowKey={(b) => b.id}
+          rowProps={(b) => ({
+            'data-testid': 'backfill-row',
+            'data-state': b.state,
+            class: b.id === picked ? 'selected' : undefined,
+          })}
+        />
+      )}
+    </section>
+  )
+}
