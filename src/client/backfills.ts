@@ -53,7 +53,9 @@ export class Backfills {
       throw new ValidationError('invalid backfill range', [
         { path: 'to', message: 'must not be in the future: the schedule runs those ticks' },
       ])
-    const payload = await validatePayload(def, r.payload, 'payload')
+    // without one, runs get the payload the schedule's own runs have: none
+    const payload =
+      r.payload === undefined ? null : await validatePayload(def, r.payload, 'payload')
     if (storable(payload ?? null) === undefined)
       throw new ValidationError('invalid payload', [
         {

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { type Item, listItems } from '../items/query.js'
+import { countItems, type Item, listItems } from '../items/query.js'
 import type { QueueStore } from '../queue/store.js'
 import { nameFilter, parse } from '../util/parse.js'
 import { dateSchema } from './inputs.js'
@@ -39,5 +39,14 @@ export class ItemLog {
   }): Promise<Item[]> {
     const f = parse(filterSchema, filter, 'item filter')
     return listItems(await this.open(), { ...f, limit: f.limit ?? 100 })
+  }
+
+  /**
+   * How many of a run's items ended ok and how many failed, all of them counted.
+   * Throws `ValidationError` for an id that is not a run id.
+   */
+  async counts(run: string): Promise<{ ok: number; failed: number }> {
+    const f = parse(filterSchema.pick({ run: true }).required(), { run }, 'item filter')
+    return countItems(await this.open(), f.run)
   }
 }

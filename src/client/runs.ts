@@ -35,6 +35,7 @@ const listSchema = z
     state: z.enum(RUN_STATES).optional(),
     limit: z.number().int().min(1).max(1000).optional(),
     cursor: runId.optional(),
+    summary: z.boolean().optional(),
   })
   .strict()
 
@@ -62,9 +63,19 @@ export class Runs {
 
   /**
    * A page of runs, newest first; pass the answer's `next` as `cursor` for the next
-   * page. `limit` defaults to 50 (at most 1000). Throws `ValidationError` for a bad filter.
+   * page. `limit` defaults to 50 (at most 1000). With `summary`, runs come without
+   * payload, result, progress and error stacks (null, absent): for lists. Throws
+   * `ValidationError` for a bad filter.
    */
-  async list(filter: { job?: string; state?: RunState; limit?: number; cursor?: string } = {}) {
+  async list(
+    filter: {
+      job?: string
+      state?: RunState
+      limit?: number
+      cursor?: string
+      summary?: boolean
+    } = {},
+  ) {
     const f = check(listSchema, filter, 'filter')
     return listRuns(await this.store(), { ...f, limit: f.limit ?? 50 })
   }

@@ -100,9 +100,9 @@ export class Schedules {
 
   /**
    * The next `n` fire times a job's schedule would have with `change` applied (cron,
-   * time zone or both; the other as it is now, UTC for a job without a schedule),
-   * saving nothing: the preview of an edit. Throws `ValidationError` for a bad
-   * expression, zone or `n`.
+   * time zone or both; the other as it is now), saving nothing: the preview of an edit.
+   * A job without a schedule needs a cron, and is in UTC unless a zone is given.
+   * Throws `ValidationError` for a bad or missing expression, a bad zone or `n`.
    */
   async preview(job: string, change: { cron?: string; timezone?: string }, n = 5): Promise<Date[]> {
     parse(updateSchema, change, 'schedule change')

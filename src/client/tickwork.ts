@@ -242,8 +242,9 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
    * with the window that tick would have had), oldest first, with at most
    * `concurrency` (default 5) unfinished at once. Ticks that already ran (by the
    * schedule or an earlier backfill) are left alone, so repeating a backfill adds
-   * nothing. The backfill lives in the database: any process running a scheduler, or
-   * the handle's `wait()`, carries it on. Throws `NotFoundError` for a job not defined
+   * nothing. Each run gets `payload`, checked against the job's schema; without one,
+   * none (null), as the schedule's own runs. The backfill lives in the database: any
+   * process running a scheduler, or the handle's `wait()`, carries it on. Throws `NotFoundError` for a job not defined
    * here or without a schedule, `ValidationError` for a bad range or payload.
    */
   backfill(

@@ -49,6 +49,19 @@ export async function listItems(store: QueueStore, f: ItemFilter): Promise<Item[
   return rows
 }
 
+/** How many of a run's items ended ok and how many failed (their latest outcomes). */
+export async function countItems(
+  store: QueueStore,
+  run: string,
+): Promise<{ ok: number; failed: number }> {
+  const { rows } = await store.db.query<{ ok: number; failed: number }>(
+    `SELECT count(*) FILTER (WHERE ok)::int AS ok, count(*) FILTER (WHERE NOT ok)::int AS failed
+     FROM ${store.s}.items WHERE run_id = $1`,
+    [run],
+  )
+  return rows[0] ?? { ok: 0, failed: 0 }
+}
+
 // by age, per job, through the (job, at) index: a pass costs what it deletes, not the
 // size of the log
 const sweepSql = (s: string) => `

@@ -2,14 +2,22 @@ import { nowDate, type QueueStore } from './store.js'
 import type { Run, RunCounts, RunState } from './types.js'
 
 // Live and finished runs read alike: the live table reports 'delayed' for a waiting
-// run whose start lies ahead.
-const columns = (live: boolean) => `
+// run whose start lies ahead. A summary leaves out what may be large (payload, result,
+// progress, stacks), so a list polled by the dashboard costs the same whatever runs carry.
+const columns = (live: boolean, summary = false) => {
+  const big = (column: string) => (summary ? `NULL::jsonb AS ${column}` : column)
+  const result = live ? 'NULL::jsonb AS result' : big('result')
+  const errors = summary
+    ? `(SELECT coalesce(jsonb_agg(e - 'stack'), '[]'::jsonb) FROM jsonb_array_elements(errors) e) AS errors`
+    : 'errors'
+  return `
   id::text, job,
   ${live ? "CASE WHEN state = 'waiting' AND run_at > $NOW THEN 'delayed' ELSE state END" : 'state'} AS state,
-  payload, ${live ? 'NULL::jsonb' : 'result'} AS result, progress, attempt, max_attempts, errors,
+  ${big('payload')}, ${result}, ${big('progress')}, attempt, max_attempts, ${errors},
   priority, key, source, created_at, run_at, started_at,
   ${live ? 'NULL::timestamptz' : 'finished_at'} AS finished_at, tick, window_from, window_to,
   backfill::text`
+}
 
 interface RunRow {
   id: string
@@ -90,6 +98,8 @@ export interface ListFilter {
   state?: RunState
   limit: number
   cursor?: string
+  /** leave out payload, result, progress and error stacks */
+  summary?: boolean
 }
 
 const LIVE_STATES: RunState[] = ['waiting', 'delayed', 'active']
@@ -98,16 +108,16 @@ const LIVE_STATES: RunState[] = ['waiting', 'delayed', 'active']
 // table gives its own newest page (walking its primary key backwards), and the two
 // pages are merged by the numeric id (`seq`): the id column itself is text, whose
 // order puts run 99 after run 148.
-const listSql = (s: string, live: boolean, finished: boolean) => {
+const listSql = (s: string, live: boolean, finished: boolean, summary: boolean) => {
   const filter = `($1::text IS NULL OR job = $1) AND ($3::bigint IS NULL OR id < $3::bigint)`
   const parts: string[] = []
   if (live) {
-    parts.push(`(SELECT * FROM (SELECT ${columns(true).replaceAll('$NOW', '$5')}, id AS seq
+    parts.push(`(SELECT * FROM (SELECT ${columns(true, summary).replaceAll('$NOW', '$5')}, id AS seq
       FROM ${s}.runs WHERE ${filter}) l WHERE ($2::text IS NULL OR state = $2)
       ORDER BY seq DESC LIMIT $4)`)
   }
   if (finished) {
-    parts.push(`(SELECT ${columns(false)}, id AS seq FROM ${s}.run_history
+    parts.push(`(SELECT ${columns(false, summary)}, id AS seq FROM ${s}.run_history
       WHERE ${filter} AND ($2::text IS NULL OR state = $2) ORDER BY seq DESC LIMIT $4)`)
   }
   return `SELECT * FROM (${parts.join(' UNION ALL ')}) r ORDER BY seq DESC LIMIT $4`
@@ -128,7 +138,10 @@ export async function listRuns(
   ]
   // only the live table's branch reads the time: a statement without it takes no $5
   if (live) params.push(nowDate(store))
-  const { rows } = await store.db.query<RunRow>(listSql(store.s, live, finished), params)
+  const { rows } = await store.db.query<RunRow>(
+    listSql(store.s, live, finished, filter.summary ?? false),
+    params,
+  )
   const runs = rows.slice(0, filter.limit).map(toRun)
   return rows.length > filter.limit ? { runs, next: runs.at(-1)?.id } : { runs }
 }

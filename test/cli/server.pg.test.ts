@@ -96,4 +96,23 @@ describe('tickwork start --dev-token', () => {
     server.child.kill('SIGTERM')
     expect(await server.exited).toEqual({ code: 0, signal: null })
   })
+
+  it('without the dashboard prints the bare token; beside TICKWORK_API_TOKEN it is ignored', async () => {
+    const bare = spawnCli(
+      freshSchema(),
+      ['start', '--examples', '--dev-token', '--no-dashboard', '--port', '0'],
+      { TICKWORK_API_TOKEN: '' },
+    )
+    await until(() => /API token \(admin, this run only\): \S+/.test(bare.out.stderr), 20_000)
+    expect(bare.out.stdout).not.toMatch(/dashboard at/)
+    bare.child.kill('SIGTERM')
+    const set = spawnCli(freshSchema(), ['start', '--examples', '--dev-token', '--port', '0'], {
+      TICKWORK_API_TOKEN: TOKEN,
+    })
+    await until(() => /--dev-token ignored/.test(set.out.stdout), 20_000)
+    expect(set.out.stderr).not.toMatch(/this run only/)
+    set.child.kill('SIGTERM')
+    expect(await bare.exited).toEqual({ code: 0, signal: null })
+    expect(await set.exited).toEqual({ code: 0, signal: null })
+  })
 })

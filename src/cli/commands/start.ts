@@ -94,7 +94,7 @@ export function registerStart(program: Command): void {
       .command('start')
       .summary('run the jobs: worker, scheduler, maintenance, HTTP server')
       .description(
-        'run the jobs of the config module (or --examples) until SIGTERM or SIGINT: worker, scheduler, maintenance and the HTTP server (API, /trigger/<job>, /healthz, /readyz, /metrics) in one process',
+        'run the jobs of the config module (or --examples) until SIGTERM or SIGINT: worker, scheduler, maintenance and the HTTP server (dashboard at /, API, /trigger/<job>, /healthz, /readyz, /metrics) in one process',
       ),
     { remote: false },
   )
@@ -108,7 +108,7 @@ export function registerStart(program: Command): void {
     .option('--no-dashboard', 'serve the API without the dashboard at /')
     .option(
       '--dev-token',
-      'without TICKWORK_API_TOKEN: make an admin token for this run and print a dashboard login link (for trying tickwork out; not for production)',
+      'without TICKWORK_API_TOKEN: make an admin token for this run and print it, as a dashboard login link (for trying tickwork out; not for production)',
     )
     .addHelpText(
       'after',
@@ -169,13 +169,23 @@ Examples:
         { roles, database: where, schema: s.schema, host: s.host, port: http?.server.port },
         `tickwork started (${roles.join(', ')}) with ${from}, on ${where}, schema ${s.schema}${http ? `; HTTP on ${s.host}:${http.server.port}` : ''}; Ctrl-C stops`,
       )
-      if (http && o.dashboard) {
-        const local = ['0.0.0.0', '::'].includes(s.host) ? 'localhost' : s.host
+      if (http) {
+        const local = ['0.0.0.0', '::'].includes(s.host)
+          ? 'localhost'
+          : s.host.includes(':')
+            ? `[${s.host}]`
+            : s.host
         const url = `http://${local}:${http.server.port}/`
-        logger.info({ url }, `dashboard at ${url}`)
+        if (o.dashboard) logger.info({ url }, `dashboard at ${url}`)
         if (devToken)
-          process.stderr.write(`\n  Dashboard (admin, this run only): ${url}#token=${devToken}\n\n`)
+          process.stderr.write(
+            o.dashboard
+              ? `\n  Dashboard (admin, this run only): ${url}#token=${devToken}\n\n`
+              : `\n  API token (admin, this run only): ${devToken}\n\n`,
+          )
       }
+      if (o.devToken && s.adminTokens?.length)
+        logger.info('--dev-token ignored: TICKWORK_API_TOKEN is set')
       if (http && admin.length === 0)
         logger.warn(
           'TICKWORK_API_TOKEN is not set: the API answers 401 to every call until it is (or start with --dev-token)',

@@ -37,6 +37,9 @@ export function runRoutes(tw: Tickwork): AnyRoute[] {
           state: states.optional(),
           limit: queryInt(1, 1000).optional(),
           cursor: z.string().optional(),
+          summary: queryBool
+            .optional()
+            .describe('leave out payload, result, progress and error stacks (null)'),
         })
         .strict(),
       responses: {
@@ -81,13 +84,25 @@ export function runRoutes(tw: Tickwork): AnyRoute[] {
       path: '/api/runs/:id/items',
       scope: 'read',
       tag: 'runs',
-      summary: "The run's item log",
+      summary: "The run's item log (newest first, up to limit) and the counts of all of it",
       params: idParam,
       query: z.object({ ok: queryBool.optional(), limit: queryInt(1, 10_000).optional() }).strict(),
-      responses: { 200: { ...json, schema: z.object({ items: z.array(itemSchema) }) } },
+      responses: {
+        200: {
+          ...json,
+          schema: z.object({
+            items: z.array(itemSchema),
+            counts: z.object({ ok: z.number().int(), failed: z.number().int() }),
+          }),
+        },
+      },
       handler: async ({ params, query }) => {
         await runOrThrow(tw, params.id)
-        return [200, { items: await tw.items.list({ run: params.id, ...query }) }]
+        const [items, counts] = await Promise.all([
+          tw.items.list({ run: params.id, ...query }),
+          tw.items.counts(params.id),
+        ])
+        return [200, { items, counts }]
       },
     }),
     route({
