@@ -8,7 +8,7 @@ import { Login } from './pages/Login'
 import { Overview } from './pages/Overview'
 import { Run } from './pages/Run'
 import { navigate, type Route, useRoute } from './router'
-import { getToken, requireLogin, takeReturnTo } from './session'
+import { adoptHashToken, getToken, requireLogin, takeReturnTo, useToken } from './session'
 import type { Scope } from './types'
 
 function Page({ route, admin }: { route: Route; admin: boolean }) {
@@ -35,32 +35,43 @@ function Page({ route, admin }: { route: Route; admin: boolean }) {
 }
 
 export function App() {
-  const route = useRoute()
-  const [scope, setScope] = useState<Scope | null>(null)
+  // first: a login link in the hash is adopted (and replaced) before anything reads it
+  const route = useRoute(adoptHashToken)
+  const token = useToken()
+  // the scope belongs to the token it was learnt for: a new token (a login link pasted
+  // into this tab) is asked about afresh
+  const [session, setSession] = useState<{ token: string; scope: Scope } | null>(null)
+  const scope = session && session.token === token ? session.scope : null
   const [failure, setFailure] = useState<unknown>(null)
   const [attempt, setAttempt] = useState(0)
-  const hasToken = getToken() !== null
 
   useEffect(() => {
     if (route.page === 'login' || scope) return
-    if (!hasToken) {
+    if (token === null) {
       requireLogin()
       return
     }
     setFailure(null)
+    let stale = false
     api<{ scope: Scope }>('api/session')
-      .then((s) => setScope(s.scope))
+      .then((s) => {
+        if (!stale) setSession({ token, scope: s.scope })
+      })
       .catch((err) => {
         // a 401 has already ended the session and shown the login page
-        if (!(err instanceof ApiError && err.status === 401)) setFailure(err)
+        if (!stale && !(err instanceof ApiError && err.status === 401)) setFailure(err)
       })
-  }, [route.page, scope, hasToken, attempt])
+    return () => {
+      stale = true
+    }
+  }, [route.page, scope, token, attempt])
 
-  if (route.page === 'login' || !hasToken) {
+  if (route.page === 'login' || token === null) {
     return (
       <Login
         onLogin={(s) => {
-          setScope(s)
+          const t = getToken()
+          if (t) setSession({ token: t, scope: s })
           navigate(takeReturnTo())
         }}
       />

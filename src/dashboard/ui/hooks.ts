@@ -2,6 +2,8 @@ import { useEffect, useRef, useState } from 'preact/hooks'
 
 export interface Draft {
   value: string
+  /** the user has edited it since it last followed the server */
+  dirty: boolean
   /** the user's text: from now on live data no longer overwrites the field */
   set: (value: string) => void
   /** back to following the server's value (after saving) */
@@ -20,6 +22,7 @@ export function useDraft(server: string): Draft {
   }, [server, dirty])
   return {
     value,
+    dirty,
     set: (v) => {
       setDirty(true)
       setValue(v)
@@ -46,6 +49,8 @@ export interface Action {
   error: unknown
   /** runs `fn` once at a time, keeping its error to show next to the control */
   run: (fn: () => Promise<unknown>) => Promise<void>
+  /** forgets the last error: what it was about has changed */
+  clear: () => void
 }
 
 /** State for a button that calls the API: busy while it runs, then its error if any. */
@@ -70,5 +75,6 @@ export function useAction(): Action {
         setBusy(false)
       }
     },
+    clear: () => setError(null),
   }
 }

@@ -17,6 +17,9 @@ const decode = (s: string): string => {
 }
 
 export function parse(hash: string): Route {
+  // a login link's hash is adopted and replaced before it is parsed; should one get
+  // here, it is still no page ("Nothing lives at token=…" would show the token)
+  if (/^#?token=/.test(hash)) return { page: 'login' }
   const path = hash.replace(/^#/, '').replace(/\?.*$/, '') || '/'
   if (path === '/') return { page: 'overview' }
   if (path === '/login') return { page: 'login' }
@@ -35,11 +38,20 @@ export function navigate(path: string): void {
   location.hash = path
 }
 
-/** The current route, following the address bar's hash. */
-export function useRoute(): Route {
-  const [route, setRoute] = useState(() => parse(location.hash))
+/**
+ * The current route, following the address bar's hash. `before` runs first on every
+ * change (and at the start): it may rewrite the hash, as a login link's is replaced.
+ */
+export function useRoute(before: () => void = () => {}): Route {
+  const [route, setRoute] = useState(() => {
+    before()
+    return parse(location.hash)
+  })
   useEffect(() => {
-    const follow = () => setRoute(parse(location.hash))
+    const follow = () => {
+      before()
+      setRoute(parse(location.hash))
+    }
     window.addEventListener('hashchange', follow)
     // the hash may have changed between the first render and this subscription
     follow()

@@ -36,7 +36,7 @@ export interface Definition {
   globalConcurrency?: number | null
   rateLimit?: { max: number; perMs: number } | null
   deadLetter?: string | null
-  window?: { lookbackMs: number; maxSpanMs: number } | null
+  window?: { lookbackMs: number; maxSpanMs: number | null } | null
   schedule?:
     | ({ cron: string; timezone: string; overlap: string; catchUp: string } & Record<
         string,
@@ -105,6 +105,12 @@ export interface Item {
   ok: boolean
   error: { name: string; message: string } | null
   at: string
+}
+
+/** `GET /api/runs/:id/items`: the items asked for, and counts over all the run's items. */
+export interface ItemPage {
+  items: Item[]
+  counts: { ok: number; failed: number }
 }
 
 export interface Bucket {

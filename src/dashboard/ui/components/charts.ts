@@ -39,6 +39,20 @@ const ms = (_u: uPlot, v: number | null) => (v === null ? '—' : duration(v))
 // runs are whole: the count axis never labels 0.25
 const COUNT_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000]
 
+const SECOND = 1000
+const MINUTE = 60 * SECOND
+const HOUR = 60 * MINUTE
+// Durations are labelled in whole ms, then whole s, min and h (see duration()): steps
+// finer than that would print one label twice ("1 ms, 1 ms") or round one to "0 ms".
+const MS_STEPS = [
+  ...[1, 2, 5, 10, 20, 50, 100, 200, 500],
+  ...[1, 2, 5, 10, 15, 30].map((n) => n * SECOND),
+  ...[1, 2, 5, 10, 15, 30].map((n) => n * MINUTE),
+  ...[1, 2, 3, 6, 12, 24, 48].map((n) => n * HOUR),
+]
+/** The duration axis spans at least 0..10 ms, so near-zero durations still get distinct labels. */
+const MS_MIN_SPAN = 10
+
 const pad = (n: number) => String(n).padStart(2, '0')
 /** Axis labels in UTC on a 24 h clock: the date at midnight, the time otherwise. */
 const timeTicks = (_u: uPlot, ticks: number[]) =>
@@ -74,7 +88,7 @@ export function activityOptions(bucketMs: number, small: boolean): ChartOptions 
     scales: {
       x: { time: true, range: (_u, min, max) => [min, max + bucketMs / 1000] },
       n: { range: (_u, _min, max) => [0, Math.max(1, max) * 1.1] },
-      ms: { range: (_u, _min, max) => [0, Math.max(1, max ?? 1) * 1.15] },
+      ms: { range: (_u, _min, max) => [0, Math.max(MS_MIN_SPAN, (max ?? 0) * 1.15)] },
     },
     axes: small
       ? [{ show: false }, { show: false, scale: 'n' }, { show: false, scale: 'ms' }]
@@ -86,6 +100,7 @@ export function activityOptions(bucketMs: number, small: boolean): ChartOptions 
             scale: 'ms',
             side: 1,
             size: 70,
+            incrs: MS_STEPS,
             grid: { show: false },
             values: (_u, ticks) => ticks.map((t) => duration(t)),
           },

@@ -17,7 +17,8 @@ export function Failed({ admin }: { admin: boolean }) {
   const [picked, setPicked] = useState<ReadonlySet<string>>(new Set())
   const [note, setNote] = useState<string | null>(null)
   const runs = usePoll(
-    () => api<Page<Run>>('api/runs', { query: { state: 'failed', limit, cursor } }),
+    // summary: no payload, result or stack, which a table does not show
+    () => api<Page<Run>>('api/runs', { query: { state: 'failed', limit, cursor, summary: true } }),
     [limit, cursor],
     { resetOn: [cursor] },
   )
@@ -61,30 +62,34 @@ export function Failed({ admin }: { admin: boolean }) {
     })
   }
 
+  const select: Column<Run> = {
+    label: (
+      <input
+        type="checkbox"
+        aria-label="select all"
+        data-testid="failed-select-all"
+        data-admin
+        checked={all}
+        disabled={list.length === 0}
+        onChange={(e) =>
+          setPicked(e.currentTarget.checked ? new Set(list.map((r) => r.id)) : new Set())
+        }
+      />
+    ),
+    cell: (r) => (
+      <input
+        type="checkbox"
+        aria-label={`select run ${r.id}`}
+        data-testid="failed-select"
+        data-admin
+        checked={picked.has(r.id)}
+        onChange={(e) => toggle(r.id, e.currentTarget.checked)}
+      />
+    ),
+  }
+  // selecting is for retrying: a read token gets no checkboxes
   const columns: Column<Run>[] = [
-    {
-      label: (
-        <input
-          type="checkbox"
-          aria-label="select all"
-          data-testid="failed-select-all"
-          checked={all}
-          disabled={list.length === 0}
-          onChange={(e) =>
-            setPicked(e.currentTarget.checked ? new Set(list.map((r) => r.id)) : new Set())
-          }
-        />
-      ),
-      cell: (r) => (
-        <input
-          type="checkbox"
-          aria-label={`select run ${r.id}`}
-          data-testid="failed-select"
-          checked={picked.has(r.id)}
-          onChange={(e) => toggle(r.id, e.currentTarget.checked)}
-        />
-      ),
-    },
+    ...(admin ? [select] : []),
     { label: 'Run', class: 'mono', cell: (r) => <a href={runHref(r.id)}>{r.id}</a> },
     { label: 'Job', cell: (r) => <a href={jobHref(r.job)}>{r.job}</a> },
     { label: 'Source', cell: (r) => r.source },
@@ -138,7 +143,7 @@ export function Failed({ admin }: { admin: boolean }) {
             rowProps={(r) => ({
               'data-testid': 'failed-row',
               'data-run': r.id,
-              class: picked.has(r.id) ? 'selected' : undefined,
+              class: admin && picked.has(r.id) ? 'selected' : undefined,
             })}
             empty="No failed runs."
           />

@@ -58,6 +58,9 @@ export function Job({ name, admin }: { name: string; admin: boolean }) {
   const [triggering, setTriggering] = useState(false)
   const j = job.data
   const windowed = Boolean(j?.definition?.window) || (j?.watermark ?? null) !== null
+  // a job this server does not define can be neither run nor scheduled from here: those
+  // would fail; its stored schedule can still be paused, its watermark moved
+  const defined = j ? j.definition !== null : false
   return (
     <>
       <div class="page-head">
@@ -68,25 +71,32 @@ export function Job({ name, admin }: { name: string; admin: boolean }) {
           <h1 data-testid="job-title">{name}</h1>
         </div>
         {j?.schedule?.paused && <span class="tag tag-paused">paused</span>}
+        {j && !defined && (
+          <span class="muted small" data-testid="job-elsewhere">
+            Defined in another process: run/trigger it from there.
+          </span>
+        )}
         <span class="spacer" />
         {admin && j && (
           <div class="row">
-            <button
-              type="button"
-              class={triggering ? 'btn on' : 'btn btn-primary'}
-              data-testid="action-trigger"
-              data-admin
-              aria-expanded={triggering}
-              onClick={() => setTriggering((t) => !t)}
-            >
-              Run now…
-            </button>
+            {defined && (
+              <button
+                type="button"
+                class={triggering ? 'btn on' : 'btn btn-primary'}
+                data-testid="action-trigger"
+                data-admin
+                aria-expanded={triggering}
+                onClick={() => setTriggering((t) => !t)}
+              >
+                Run now…
+              </button>
+            )}
             <Actions job={j} onChange={job.refresh} />
           </div>
         )}
       </div>
       <ErrorBox error={job.error} />
-      {admin && j && triggering && <Trigger job={j} onDone={() => void job.refresh()} />}
+      {admin && j && defined && triggering && <Trigger job={j} onDone={() => void job.refresh()} />}
       {!j && !job.error && <p class="muted">Loading…</p>}
       {j && (
         <>
@@ -94,15 +104,15 @@ export function Job({ name, admin }: { name: string; admin: boolean }) {
           <History job={name} />
           <Runs job={name} />
           {j.schedule && <Ticks job={name} />}
-          {admin && (
+          {admin && (defined || windowed) && (
             <div class="grid-2">
-              <ScheduleEditor job={j} onSaved={job.refresh} />
+              {defined && <ScheduleEditor job={j} onSaved={job.refresh} />}
               {windowed && (
                 <WatermarkEditor job={name} watermark={j.watermark} onSaved={job.refresh} />
               )}
             </div>
           )}
-          {j.schedule && <Backfill job={name} admin={admin} />}
+          {j.schedule && <Backfill job={name} admin={admin} startable={defined} />}
         </>
       )}
     </>

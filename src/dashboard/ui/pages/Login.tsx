@@ -1,6 +1,6 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { api } from '../api'
-import { setToken, takeLogoutReason } from '../session'
+import { onSessionChange, setToken, takeLogoutReason } from '../session'
 import type { Scope } from '../types'
 
 /** Asks for an API token, checks it against the server and learns its scope. */
@@ -8,6 +8,15 @@ export function Login({ onLogin }: { onLogin: (scope: Scope) => void }) {
   const [token, setValue] = useState('')
   const [error, setError] = useState<string | null>(() => takeLogoutReason())
   const [busy, setBusy] = useState(false)
+  // a reason that arrives while this page shows: a malformed login link pasted here
+  useEffect(
+    () =>
+      onSessionChange(() => {
+        const r = takeLogoutReason()
+        if (r) setError(r)
+      }),
+    [],
+  )
 
   const submit = async (e: Event) => {
     e.preventDefault()

@@ -26,7 +26,11 @@ function LastRun({ job }: { job: Job }) {
   )
 }
 
-function Totals({ jobs }: { jobs: Job[] }) {
+/** Cancelled runs of the last 24 h: only the activity buckets count them. */
+const cancelledIn = (a: Activity) =>
+  a.jobs.reduce((n, j) => n + j.buckets.reduce((m, b) => m + b.cancelled, 0), 0)
+
+function Totals({ jobs, activity }: { jobs: Job[]; activity: Activity | undefined }) {
   const sum = (f: (j: Job) => number) => jobs.reduce((n, j) => n + f(j), 0)
   const tiles: [string, number, string][] = [
     ['jobs', jobs.length, ''],
@@ -36,6 +40,7 @@ function Totals({ jobs }: { jobs: Job[] }) {
     ['completed 24h', sum((j) => j.recent.completed), 'c-completed'],
     ['failed 24h', sum((j) => j.recent.failed), 'c-failed'],
   ]
+  if (activity) tiles.push(['cancelled 24h', cancelledIn(activity), ''])
   return (
     <div class="tiles">
       {tiles.map(([label, n, cls]) => (
@@ -48,12 +53,16 @@ function Totals({ jobs }: { jobs: Job[] }) {
   )
 }
 
-/** Every job at a glance, refreshed live. */
+// hour-wide buckets: re-adding them up every 2 s for every job would buy nothing visible
+const ACTIVITY_POLL_MS = 10_000
+
+/** Every job at a glance, refreshed live (the charts every 10 s). */
 export function Overview() {
   const jobs = usePoll(() => api<{ jobs: Job[] }>('api/jobs'), [])
   const activity = usePoll(
     () => api<Activity>('api/activity', { query: { hours: 24, buckets: 24 } }),
     [],
+    { every: ACTIVITY_POLL_MS },
   )
   const act = activity.data
   const columns: Column<Job>[] = [
@@ -101,7 +110,7 @@ export function Overview() {
     <>
       <div class="page-head">
         <h1>Jobs</h1>
-        {jobs.data && <Totals jobs={jobs.data.jobs} />}
+        {jobs.data && <Totals jobs={jobs.data.jobs} activity={act} />}
       </div>
       <ErrorBox error={jobs.error ?? activity.error} />
       {jobs.data ? (

@@ -3,7 +3,7 @@ import { ErrorBox } from '../components/ErrorBox'
 import { JsonView } from '../components/JsonView'
 import { StateBadge } from '../components/StateBadge'
 import { useAction } from '../hooks'
-import { usePoll } from '../poll'
+import { POLL_MS, usePoll } from '../poll'
 import { jobHref } from '../router'
 import type { Run as RunInfo } from '../types'
 import { Attempts } from './run/Attempts'
@@ -75,9 +75,19 @@ function RunActions({ run, onDone }: { run: RunInfo; onDone: () => Promise<void>
   )
 }
 
-/** One run: state, data, errors with stacks, item log, timing; retry or cancel it. */
+// A failed run changes only when it is retried (here or elsewhere): a slow look suffices.
+const FAILED_POLL_MS = 10_000
+
+/**
+ * One run: state, data, errors with stacks, item log, timing; retry or cancel it. It is
+ * polled while it may change: every 2 s while live, every 10 s once failed, not at all
+ * once completed or cancelled (or unknown: the 404 stops it).
+ */
 export function Run({ id, admin }: { id: string; admin: boolean }) {
-  const run = usePoll(() => api<RunInfo>(`api/runs/${enc(id)}`), [id])
+  const run = usePoll(() => api<RunInfo>(`api/runs/${enc(id)}`), [id], {
+    until: (r) => r.state === 'completed' || r.state === 'cancelled',
+    every: (r) => (r?.state === 'failed' ? FAILED_POLL_MS : POLL_MS),
+  })
   const r = run.data
   return (
     <>

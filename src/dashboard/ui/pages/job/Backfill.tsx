@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks'
 import { api, enc } from '../../api'
 import { ErrorBox } from '../../components/ErrorBox'
+import { PayloadEditor, usePayloadCheck } from '../../components/PayloadEditor'
 import { StateBadge } from '../../components/StateBadge'
 import { type Column, Table } from '../../components/Table'
 import { Time } from '../../components/Time'
@@ -8,7 +9,7 @@ import { utc } from '../../format'
 import { useAction } from '../../hooks'
 import { usePoll } from '../../poll'
 import type { Backfill as BackfillStatus } from '../../types'
-import { Progress } from './Progress'
+import { Progress, ticksDone } from './Progress'
 
 const hourIso = (ms: number) => `${new Date(ms).toISOString().slice(0, 13)}:00:00Z`
 const HOUR = 3_600_000
@@ -28,21 +29,34 @@ const columns = (pick: (id: string) => void): Column<BackfillStatus>[] => [
   {
     label: 'Done',
     class: 'num',
-    cell: (b) => `${b.completed + b.failed + b.cancelled}/${b.total}`,
+    cell: (b) => `${ticksDone(b)}/${b.total}`,
   },
   { label: 'Failed', class: 'num', cell: (b) => b.failed },
   { label: 'Started', class: 'nowrap', cell: (b) => <Time iso={b.createdAt} /> },
 ]
 
 /**
- * Runs the job for every tick in a past range. The backfill started here (or picked from
- * the list, or else one found running) shows its progress live until it ends.
+ * Runs the job for every tick in a past range, with the payload typed (checked as the
+ * trigger's is) or, left empty, none (as the schedule's own runs have). The backfill
+ * started here (or picked from the list, or else one found running) shows its progress
+ * live until it ends. `startable` false (a job this server does not define) lists the
+ * backfills without the form: starting one could only fail here.
  */
-export function Backfill({ job, admin }: { job: string; admin: boolean }) {
+export function Backfill({
+  job,
+  admin,
+  startable = true,
+}: {
+  job: string
+  admin: boolean
+  startable?: boolean
+}) {
   const now = Date.now()
   const [from, setFrom] = useState(() => hourIso(now - 24 * HOUR))
   const [to, setTo] = useState(() => hourIso(now))
   const [concurrency, setConcurrency] = useState('')
+  const [payload, setPayload] = useState('')
+  const check = usePayloadCheck(job, payload, { optional: true })
   const [picked, setPicked] = useState<string | null>(null)
   const start = useAction()
   const list = usePoll(
@@ -63,6 +77,7 @@ export function Backfill({ job, admin }: { job: string; admin: boolean }) {
 
   const submit = () =>
     start.run(async () => {
+      if (!check.ready) return
       for (const [name, v] of [
         ['from', from],
         ['to', to],
@@ -72,7 +87,8 @@ export function Backfill({ job, admin }: { job: string; admin: boolean }) {
       const n = concurrency.trim() ? Number(concurrency) : undefined
       const b = await api<BackfillStatus>(`api/jobs/${enc(job)}/backfill`, {
         method: 'POST',
-        body: { from: from.trim(), to: to.trim(), concurrency: n },
+        // an empty editor sends no payload at all (undefined is left out of the JSON)
+        body: { from: from.trim(), to: to.trim(), concurrency: n, payload: check.value },
       })
       setPicked(b.id)
       void list.refresh()
@@ -83,51 +99,65 @@ export function Backfill({ job, admin }: { job: string; admin: boolean }) {
   return (
     <section class="panel">
       <h2>Backfill</h2>
-      {admin && (
-        <div class="form-row">
-          <label>
-            From
-            <input
-              class="input mono"
-              data-testid="backfill-from"
+      {admin && startable && (
+        <>
+          <div class="form-row">
+            <label>
+              From
+              <input
+                class="input mono"
+                data-testid="backfill-from"
+                data-admin
+                value={from}
+                onInput={(e) => setFrom(e.currentTarget.value)}
+              />
+            </label>
+            <label>
+              To (exclusive)
+              <input
+                class="input mono"
+                data-testid="backfill-to"
+                data-admin
+                value={to}
+                onInput={(e) => setTo(e.currentTarget.value)}
+              />
+            </label>
+            <label>
+              Concurrency
+              <input
+                class="input num-input"
+                inputMode="numeric"
+                placeholder="5"
+                data-testid="backfill-concurrency"
+                data-admin
+                value={concurrency}
+                onInput={(e) => setConcurrency(e.currentTarget.value)}
+              />
+            </label>
+            <button
+              type="button"
+              class="btn btn-primary"
+              data-testid="backfill-submit"
               data-admin
-              value={from}
-              onInput={(e) => setFrom(e.currentTarget.value)}
-            />
-          </label>
-          <label>
-            To (exclusive)
-            <input
-              class="input mono"
-              data-testid="backfill-to"
-              data-admin
-              value={to}
-              onInput={(e) => setTo(e.currentTarget.value)}
-            />
-          </label>
-          <label>
-            Concurrency
-            <input
-              class="input num-input"
-              inputMode="numeric"
-              placeholder="5"
-              data-testid="backfill-concurrency"
-              data-admin
-              value={concurrency}
-              onInput={(e) => setConcurrency(e.currentTarget.value)}
-            />
-          </label>
-          <button
-            type="button"
-            class="btn btn-primary"
-            data-testid="backfill-submit"
-            data-admin
-            disabled={start.busy}
-            onClick={submit}
-          >
-            Start backfill
-          </button>
-        </div>
+              disabled={start.busy || !check.ready}
+              onClick={submit}
+            >
+              Start backfill
+            </button>
+            {check.checking && <span class="muted small">checking…</span>}
+          </div>
+          <PayloadEditor
+            id="backfill-payload"
+            label="Payload (JSON, optional: empty runs each tick without one)"
+            testid="backfill-payload"
+            errorsTestid="backfill-payload-errors"
+            text={payload}
+            onInput={setPayload}
+            check={check}
+            rows={3}
+            placeholder="no payload"
+          />
+        </>
       )}
       <ErrorBox error={start.error ?? list.error ?? current.error} />
       {shown && (

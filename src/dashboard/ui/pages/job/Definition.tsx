@@ -41,7 +41,11 @@ function options(d: Definition): Row[] {
   if (d.window)
     rows.push([
       'Window',
-      `lookback ${duration(d.window.lookbackMs)}, windows of at most ${duration(d.window.maxSpanMs)}`,
+      `lookback ${duration(d.window.lookbackMs)}, ${
+        d.window.maxSpanMs
+          ? `windows of at most ${duration(d.window.maxSpanMs)}`
+          : 'no maximum span'
+      }`,
     ])
   if (d.schedule)
     rows.push(['Schedule policy', `overlap ${d.schedule.overlap}, catch-up ${d.schedule.catchUp}`])

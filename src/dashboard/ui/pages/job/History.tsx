@@ -6,11 +6,13 @@ import { ErrorBox } from '../../components/ErrorBox'
 import { usePoll } from '../../poll'
 import type { Activity } from '../../types'
 
-// Bucket sizes that keep bars readable: 30 min over a day, hours over a week, 4 h over 30 days.
+// Bucket sizes that keep bars readable: 30 min over a day, hours over a week, 4 h over 30
+// days. A bucket changes slowly next to its width, and the longer ranges cost the server
+// more to add up: they are re-fetched every 10 s over a day, every minute beyond.
 const RANGES = {
-  '24h': { hours: 24, buckets: 48, span: 'last 24 h' },
-  '7d': { hours: 168, buckets: 168, span: 'last 7 days' },
-  '30d': { hours: 720, buckets: 180, span: 'last 30 days' },
+  '24h': { hours: 24, buckets: 48, span: 'last 24 h', every: 10_000 },
+  '7d': { hours: 168, buckets: 168, span: 'last 7 days', every: 60_000 },
+  '30d': { hours: 720, buckets: 180, span: 'last 30 days', every: 60_000 },
 } as const
 type Range = keyof typeof RANGES
 
@@ -21,6 +23,7 @@ export function History({ job }: { job: string }) {
   const activity = usePoll(
     () => api<Activity>('api/activity', { query: { job, hours: r.hours, buckets: r.buckets } }),
     [job, range],
+    { every: r.every },
   )
   const a = activity.data
   return (

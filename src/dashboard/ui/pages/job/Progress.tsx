@@ -4,9 +4,16 @@ import type { Backfill } from '../../types'
 
 const share = (n: number, total: number) => `${total > 0 ? (100 * n) / total : 0}%`
 
+/**
+ * The ticks of a backfill that are behind it: those its runs finished, and those that had
+ * run already (it enqueued nothing for them). A completed backfill has them all.
+ */
+export const ticksDone = (b: Backfill): number =>
+  Math.min(b.total, b.completed + b.failed + b.cancelled + b.existing)
+
 /** A backfill's progress: counts and a bar split by outcome. */
 export function Progress({ backfill: b, onCancel }: { backfill: Backfill; onCancel?: () => void }) {
-  const done = b.completed + b.failed + b.cancelled
+  const done = ticksDone(b)
   return (
     <div class="progress-box" data-testid="backfill-progress" data-state={b.state}>
       <div class="row">
@@ -37,10 +44,17 @@ export function Progress({ backfill: b, onCancel }: { backfill: Backfill; onCanc
       >
         {/* Preact applies a style object through el.style, which the CSP allows */}
         <span class="seg-completed" style={{ width: share(b.completed, b.total) }} />
+        <span class="seg-existing" style={{ width: share(b.existing, b.total) }} />
         <span class="seg-failed" style={{ width: share(b.failed, b.total) }} />
         <span class="seg-cancelled" style={{ width: share(b.cancelled, b.total) }} />
       </div>
       <div class="counts">
+        <span class="count">
+          <b>
+            {done}/{b.total}
+          </b>{' '}
+          done
+        </span>
         <span class="count">
           <b>
             {b.enqueued}/{b.total}

@@ -35,7 +35,8 @@ export function Runs({ job }: { job: string }) {
   const paging = usePaging()
   const { limit, cursor } = paging
   const runs = usePoll(
-    () => api<Page<Run>>('api/runs', { query: { job, state, limit, cursor } }),
+    // summary: no payload, result or stack, which the table does not show
+    () => api<Page<Run>>('api/runs', { query: { job, state, limit, cursor, summary: true } }),
     [job, state, limit, cursor],
     { resetOn: [job, state, cursor] },
   )

@@ -29,7 +29,8 @@ export function ScheduleEditor({ job, onSaved }: { job: Job; onSaved: () => Prom
   useEffect(() => {
     const [c, tz] = JSON.parse(settled) as [string, string]
     const mine = ++seq.current
-    if (!c) {
+    // a blank field is not sent: the server would preview the stored value instead
+    if (!c || !tz) {
       setPreview({ key: settled, next: [], error: null })
       return
     }
@@ -41,7 +42,19 @@ export function ScheduleEditor({ job, onSaved }: { job: Job; onSaved: () => Prom
   }, [settled, job.name])
 
   const words = cronWords(cron.value.trim())
-  const errors = [preview?.error, save.error].filter(Boolean).map(message)
+  const blank = [
+    // a job without a schedule starts blank: that is not an error until it is edited
+    cron.value.trim() || !cron.dirty ? null : 'Cron: enter an expression, e.g. */5 * * * *',
+    timezone.value.trim() ? null : 'Time zone: enter an IANA zone, e.g. UTC or Europe/Paris',
+  ].filter((m): m is string => m !== null)
+  // an answer about other text says nothing of this one
+  const previewError = preview?.key === key ? preview.error : null
+  const errors = [...blank, ...[previewError, save.error].filter(Boolean).map(message)]
+  // the last save's error was about the text before this edit
+  const edit = (draft: typeof cron) => (value: string) => {
+    save.clear()
+    draft.set(value)
+  }
   const submit = () =>
     save.run(async () => {
       await api(`api/jobs/${enc(job.name)}/schedule`, {
@@ -66,18 +79,18 @@ export function ScheduleEditor({ job, onSaved }: { job: Job; onSaved: () => Prom
           data-testid="schedule-cron"
           data-admin
           value={cron.value}
-          onInput={(e) => cron.set(e.currentTarget.value)}
+          onInput={(e) => edit(cron)(e.currentTarget.value)}
         />
         <label for="schedule-timezone">Time zone</label>
         <input
           id="schedule-timezone"
           class="input mono"
           spellcheck={false}
-          placeholder="UTC"
+          placeholder="an IANA zone, e.g. UTC"
           data-testid="schedule-timezone"
           data-admin
           value={timezone.value}
-          onInput={(e) => timezone.set(e.currentTarget.value)}
+          onInput={(e) => edit(timezone)(e.currentTarget.value)}
         />
       </div>
       <p class="muted small">{words ?? '\u00a0'}</p>
@@ -99,7 +112,7 @@ export function ScheduleEditor({ job, onSaved }: { job: Job; onSaved: () => Prom
         class="btn btn-primary"
         data-testid="schedule-save"
         data-admin
-        disabled={save.busy || !cron.value.trim()}
+        disabled={save.busy || blank.length > 0 || !cron.value.trim() || Boolean(previewError)}
         onClick={submit}
       >
         {save.busy ? 'Saving…' : 'Save schedule'}

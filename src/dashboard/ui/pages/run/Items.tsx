@@ -3,9 +3,8 @@ import { ErrorBox } from '../../components/ErrorBox'
 import { type Column, Table } from '../../components/Table'
 import { Time } from '../../components/Time'
 import { usePoll } from '../../poll'
-import type { Item, Run } from '../../types'
+import type { Item, ItemPage, Run } from '../../types'
 
-const ALL = 10_000
 const SHOWN = 200
 
 const columns: Column<Item>[] = [
@@ -20,43 +19,46 @@ const columns: Column<Item>[] = [
   { label: 'At', class: 'nowrap', cell: (i) => <Time iso={i.at} /> },
 ]
 
-/** The run's item log: how many items succeeded and failed, and which failed. */
+/** The run's item log: how many items succeeded and failed (the server counts), and which failed. */
 export function Items({ run }: { run: Run }) {
-  // The log only grows while the run is active: afterwards it is fetched once per attempt.
+  // Only an active handler writes items: the log is polled while the run is active, and
+  // otherwise fetched once per state and attempt (a retry starts a new one).
   const items = usePoll(
-    () => api<{ items: Item[] }>(`api/runs/${enc(run.id)}/items`, { query: { limit: ALL } }),
+    () => api<ItemPage>(`api/runs/${enc(run.id)}/items`, { query: { ok: false, limit: SHOWN } }),
     [run.id, run.state, run.attempt],
     { live: run.state === 'active', resetOn: [run.id] },
   )
-  const list = items.data?.items ?? []
-  const failed = list.filter((i) => !i.ok)
-  const ok = list.length - failed.length
+  const failed = items.data?.items ?? []
+  const counts = items.data?.counts ?? null
+  const more = counts ? counts.failed - failed.length : 0
   return (
     <section class="panel">
       <h2>Items</h2>
       <ErrorBox error={items.error} />
       <p class="counts" data-testid="run-items">
-        <span class="count c-completed">
-          <b>{ok}</b> ok
-        </span>
-        <span class={failed.length ? 'count c-failed' : 'count'}>
-          <b>{failed.length}</b> failed
-        </span>
-        <span class="count muted">
-          {list.length >= ALL ? `first ${ALL} items counted` : `${list.length} logged`}
-        </span>
+        {counts ? (
+          <>
+            <span class="count c-completed">
+              <b>{counts.ok}</b> ok
+            </span>
+            <span class={counts.failed ? 'count c-failed' : 'count'}>
+              <b>{counts.failed}</b> failed
+            </span>
+            <span class="count muted">{counts.ok + counts.failed} logged</span>
+          </>
+        ) : (
+          !items.error && <span class="muted">Loading…</span>
+        )}
       </p>
       {failed.length > 0 && (
         <>
           <Table
             columns={columns}
-            rows={failed.slice(0, SHOWN)}
+            rows={failed}
             rowKey={(i) => `${i.scope}:${i.key}:${i.attempt}:${i.at}`}
             rowProps={() => ({ 'data-testid': 'item-row' })}
           />
-          {failed.length > SHOWN && (
-            <p class="muted small">and {failed.length - SHOWN} more failed items</p>
-          )}
+          {more > 0 && <p class="muted small">and {more} more failed items</p>}
         </>
       )}
     </section>
