@@ -34,9 +34,11 @@ export interface Seeded {
 
 /**
  * A Tickwork on `schema` with the jobs a dashboard shows: scheduled (`digest`, with
- * completed and failed runs), windowed (`sync`), with a payload schema (`signup`),
- * always failing (`explode`), a schedule to pause (`nightly`), one to edit (`report`),
- * and `parked`, defined by no process, whose runs wait. Its worker and scheduler run.
+ * completed and failed runs), windowed (`sync`), with a payload schema (`signup`), both
+ * (`newsletter`, to backfill with a payload or none), always failing (`explode`), a
+ * schedule to pause (`nightly`), one to edit (`report`), `parked`, defined by no
+ * process, whose runs wait, and `elsewhere`, whose schedule another process stored and
+ * this one does not define. Its worker and scheduler run.
  */
 export async function seedDashboard(options: {
   database: string
@@ -93,7 +95,27 @@ export async function seedDashboard(options: {
     run: work,
   })
   tw.job('report', { schedule: { cron: '0 6 * * 1', timezone: 'UTC' }, run: work })
+  // the schedule's own runs (and a backfill's without a payload) carry none: null
+  tw.job('newsletter', {
+    schedule: '0 * * * *',
+    payload: z.object({ audience: z.enum(['all', 'beta']) }),
+    run: async ({ payload }) => {
+      await work()
+      return { audience: (payload as { audience?: string } | null)?.audience ?? null }
+    },
+  })
   await tw.start()
+
+  // another process declares `elsewhere` and leaves: its schedule stays stored
+  const other = new Tickwork({
+    database: options.database,
+    schema: options.schema,
+    logger: false,
+    poolSize: 1,
+  })
+  other.job('elsewhere', { schedule: { cron: '0 3 * * *', timezone: 'UTC' }, run: work })
+  await other.start({ worker: false, scheduler: false, maintenance: false })
+  await other.stop({ grace: 0 })
 
   const enqueue = async (job: string, payload?: unknown) => (await tw.enqueue(job, payload)).id
   for (let n = 0; n < 4; n++) await enqueue('digest', { n })
