@@ -1,14 +1,19 @@
-// The API's answers as they arrive over the wire (times are ISO strings).
+// The API's answers as they arrive over the wire (times are ISO strings): the types of
+// the very schemas that validate the server's side and write its OpenAPI document, so
+// the two cannot drift apart. Type imports only: no server code enters the bundle.
+import type { z } from 'zod'
+import type {
+  activitySchema,
+  backfillSchema,
+  itemSchema,
+  jobSchema,
+  runSchema,
+  scheduleSchema,
+  ticksSchema,
+} from '../../http/schemas'
 
-export const RUN_STATES = [
-  'waiting',
-  'delayed',
-  'active',
-  'completed',
-  'failed',
-  'cancelled',
-] as const
-export type RunState = (typeof RUN_STATES)[number]
+export { RUN_STATES, type RunState } from '../../queue/types'
+
 export type Scope = 'admin' | 'read'
 
 export interface Issue {
@@ -16,17 +21,9 @@ export interface Issue {
   message: string
 }
 
-export interface Schedule {
-  job: string
-  cron: string
-  timezone: string
-  paused: boolean
-  nextAt: string
-  pending: string | null
-  declared: boolean
-  updatedAt: string
-}
+export type Schedule = z.output<typeof scheduleSchema>
 
+/** `definition` in the schema is any JSON object; this is what the server puts in it. */
 export interface Definition {
   priority?: number
   attempts?: number
@@ -46,66 +43,19 @@ export interface Definition {
   payloadSchema?: unknown
 }
 
-export interface Job {
-  name: string
+export type Job = Omit<z.output<typeof jobSchema>, 'definition'> & {
   definition: Definition | null
-  schedule: (Schedule & { next: string[] }) | null
-  watermark: string | null
-  backlog: { waiting: number; delayed: number; active: number; oldestWaitingAt: string | null }
-  recent: {
-    completed: number
-    failed: number
-    successRate: number | null
-    meanDurationMs: number | null
-  }
-  lastRun: { id: string; state: RunState; finishedAt: string } | null
 }
 
-interface AttemptError {
-  attempt: number
-  name: string
-  message: string
-  stack?: string
-  at: string
-}
+export type Run = z.output<typeof runSchema>
 
-export interface Run {
-  id: string
-  job: string
-  state: RunState
-  payload: unknown
-  result: unknown
-  progress: unknown
-  attempt: number
-  maxAttempts: number
-  errors: AttemptError[]
-  priority: number
-  key: string | null
-  source: string
-  createdAt: string
-  runAt: string
-  startedAt: string | null
-  finishedAt: string | null
-  tick: string | null
-  window: { from: string; to: string } | null
-  backfill: string | null
-}
-
+/** `GET /api/runs`: a page, and the cursor of the next one (absent on the last). */
 export interface Page<T> {
   runs: T[]
   next?: string
 }
 
-export interface Item {
-  job: string
-  scope: string
-  key: string
-  runId: string
-  attempt: number
-  ok: boolean
-  error: { name: string; message: string } | null
-  at: string
-}
+export type Item = z.output<typeof itemSchema>
 
 /** `GET /api/runs/:id/items`: the items asked for, and counts over all the run's items. */
 export interface ItemPage {
@@ -113,51 +63,11 @@ export interface ItemPage {
   counts: { ok: number; failed: number }
 }
 
-export interface Bucket {
-  at: string
-  completed: number
-  failed: number
-  cancelled: number
-  meanMs: number | null
-  maxMs: number | null
-}
+export type Activity = z.output<typeof activitySchema>
+export type Bucket = Activity['jobs'][number]['buckets'][number]
 
-export interface Activity {
-  from: string
-  to: string
-  bucketMs: number
-  jobs: { job: string; buckets: Bucket[] }[]
-}
+export type Ticks = z.output<typeof ticksSchema>
+export type Tick = Ticks['ticks'][number]
+export type TickOutcome = Tick['outcome']
 
-export type TickOutcome = 'run' | 'skipped' | 'queued' | 'missed'
-
-export interface Tick {
-  at: string
-  outcome: TickOutcome
-  runId: string | null
-  source: string
-  recordedAt: string
-}
-
-export interface Ticks {
-  ticks: Tick[]
-  next?: string
-  counts: Record<TickOutcome, number>
-}
-
-export interface Backfill {
-  id: string
-  job: string
-  from: string
-  to: string
-  state: 'running' | 'completed' | 'cancelled'
-  total: number
-  enqueued: number
-  existing: number
-  live: number
-  completed: number
-  failed: number
-  cancelled: number
-  createdAt: string
-  finishedAt: string | null
-}
+export type Backfill = z.output<typeof backfillSchema>
