@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks'
 import { api, enc } from '../api'
+import { Action } from '../components/Action'
 import { ErrorBox } from '../components/ErrorBox'
 import { Pager, usePaging } from '../components/Pager'
 import { type Column, Table } from '../components/Table'
@@ -109,26 +110,21 @@ export function Failed({ admin }: { admin: boolean }) {
         <span class="spacer" />
         {admin && (
           <div class="row">
-            <button
-              type="button"
+            <Action
               class="btn btn-primary"
-              data-testid="failed-retry-selected"
-              data-admin
+              testid="failed-retry-selected"
               disabled={selected.length === 0 || action.busy}
               onClick={retrySelected}
             >
               Retry selected ({selected.length})
-            </button>
-            <button
-              type="button"
-              class="btn"
-              data-testid="failed-retry-all"
-              data-admin
+            </Action>
+            <Action
+              testid="failed-retry-all"
               disabled={list.length === 0 || action.busy}
               onClick={retryAll}
             >
               Retry all…
-            </button>
+            </Action>
           </div>
         )}
       </div>

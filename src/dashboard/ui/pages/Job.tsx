@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks'
 import { api, enc } from '../api'
+import { Action } from '../components/Action'
 import { ErrorBox } from '../components/ErrorBox'
 import { useAction } from '../hooks'
 import { usePoll } from '../poll'
@@ -25,27 +26,13 @@ function Actions({ job, onChange }: { job: JobInfo; onChange: () => Promise<void
   return (
     <>
       {s.paused ? (
-        <button
-          type="button"
-          class="btn"
-          data-testid="action-resume"
-          data-admin
-          disabled={toggle.busy}
-          onClick={act('resume')}
-        >
+        <Action testid="action-resume" disabled={toggle.busy} onClick={act('resume')}>
           Resume schedule
-        </button>
+        </Action>
       ) : (
-        <button
-          type="button"
-          class="btn"
-          data-testid="action-pause"
-          data-admin
-          disabled={toggle.busy}
-          onClick={act('pause')}
-        >
+        <Action testid="action-pause" disabled={toggle.busy} onClick={act('pause')}>
           Pause schedule
-        </button>
+        </Action>
       )}
       <ErrorBox error={toggle.error} />
     </>
@@ -80,16 +67,14 @@ export function Job({ name, admin }: { name: string; admin: boolean }) {
         {admin && j && (
           <div class="row">
             {defined && (
-              <button
-                type="button"
+              <Action
                 class={triggering ? 'btn on' : 'btn btn-primary'}
-                data-testid="action-trigger"
-                data-admin
-                aria-expanded={triggering}
+                testid="action-trigger"
+                expanded={triggering}
                 onClick={() => setTriggering((t) => !t)}
               >
                 Run now…
-              </button>
+              </Action>
             )}
             <Actions job={j} onChange={job.refresh} />
           </div>

@@ -1,4 +1,5 @@
 import { api, enc } from '../api'
+import { Action } from '../components/Action'
 import { ErrorBox } from '../components/ErrorBox'
 import { JsonView } from '../components/JsonView'
 import { StateBadge } from '../components/StateBadge'
@@ -47,28 +48,24 @@ function RunActions({ run, onDone }: { run: RunInfo; onDone: () => Promise<void>
   return (
     <>
       {run.state === 'failed' && (
-        <button
-          type="button"
+        <Action
           class="btn btn-primary"
-          data-testid="action-retry"
-          data-admin
+          testid="action-retry"
           disabled={action.busy}
           onClick={post('retry')}
         >
           Retry
-        </button>
+        </Action>
       )}
       {live && (
-        <button
-          type="button"
+        <Action
           class="btn btn-danger"
-          data-testid="action-cancel"
-          data-admin
+          testid="action-cancel"
           disabled={action.busy}
           onClick={post('cancel')}
         >
           Cancel
-        </button>
+        </Action>
       )}
       <ErrorBox error={action.error} />
     </>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'preact/hooks'
 import { api, enc } from '../../api'
+import { Action } from '../../components/Action'
 import { ErrorBox } from '../../components/ErrorBox'
 import { PayloadEditor, usePayloadCheck } from '../../components/PayloadEditor'
 import { StateBadge } from '../../components/StateBadge'
@@ -134,16 +135,14 @@ export function Backfill({
                 onInput={(e) => setConcurrency(e.currentTarget.value)}
               />
             </label>
-            <button
-              type="button"
+            <Action
               class="btn btn-primary"
-              data-testid="backfill-submit"
-              data-admin
+              testid="backfill-submit"
               disabled={start.busy || !check.ready}
               onClick={submit}
             >
               Start backfill
-            </button>
+            </Action>
             {check.checking && <span class="muted small">checking…</span>}
           </div>
           <PayloadEditor

@@ -1,3 +1,4 @@
+import { Action } from '../../components/Action'
 import { StateBadge } from '../../components/StateBadge'
 import { utc } from '../../format'
 import type { Backfill } from '../../types'
@@ -24,15 +25,9 @@ export function Progress({ backfill: b, onCancel }: { backfill: Backfill; onCanc
         </span>
         <span class="spacer" />
         {onCancel && (
-          <button
-            type="button"
-            class="btn btn-danger btn-small"
-            data-testid="backfill-cancel"
-            data-admin
-            onClick={onCancel}
-          >
+          <Action class="btn btn-danger btn-small" testid="backfill-cancel" onClick={onCancel}>
             Cancel backfill
-          </button>
+          </Action>
         )}
       </div>
       <div

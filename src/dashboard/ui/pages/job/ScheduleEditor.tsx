@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks'
 import { api, enc } from '../../api'
+import { Action } from '../../components/Action'
 import { Time } from '../../components/Time'
 import { cronWords } from '../../format'
 import { useAction, useDebounced, useDraft } from '../../hooks'
@@ -107,16 +108,14 @@ export function ScheduleEditor({ job, onSaved }: { job: Job; onSaved: () => Prom
           ))}
         </ol>
       </div>
-      <button
-        type="button"
+      <Action
         class="btn btn-primary"
-        data-testid="schedule-save"
-        data-admin
+        testid="schedule-save"
         disabled={save.busy || blank.length > 0 || !cron.value.trim() || Boolean(previewError)}
         onClick={submit}
       >
         {save.busy ? 'Saving…' : 'Save schedule'}
-      </button>
+      </Action>
     </section>
   )
 }

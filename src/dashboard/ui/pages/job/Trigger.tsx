@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks'
 import { api, enc } from '../../api'
+import { Action } from '../../components/Action'
 import { ErrorBox } from '../../components/ErrorBox'
 import { JsonView } from '../../components/JsonView'
 import { PayloadEditor, usePayloadCheck } from '../../components/PayloadEditor'
@@ -49,16 +50,14 @@ export function Trigger({ job, onDone }: { job: Job; onDone: () => void }) {
         </details>
       ) : null}
       <div class="row">
-        <button
-          type="button"
+        <Action
           class="btn btn-primary"
-          data-testid="trigger-submit"
-          data-admin
+          testid="trigger-submit"
           disabled={!check.ready || action.busy}
           onClick={submit}
         >
           {action.busy ? 'Starting…' : 'Run now'}
-        </button>
+        </Action>
         {check.checking && <span class="muted small">checking…</span>}
       </div>
       <ErrorBox error={action.error} />

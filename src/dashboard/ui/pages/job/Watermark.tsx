@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks'
 import { api, enc } from '../../api'
+import { Action } from '../../components/Action'
 import { ErrorBox } from '../../components/ErrorBox'
 import { utc } from '../../format'
 import { useAction, useDraft } from '../../hooks'
@@ -47,16 +48,14 @@ export function WatermarkEditor({
           value={value.value}
           onInput={(e) => value.set(e.currentTarget.value)}
         />
-        <button
-          type="button"
+        <Action
           class="btn btn-primary"
-          data-testid="watermark-save"
-          data-admin
+          testid="watermark-save"
           disabled={save.busy}
           onClick={submit}
         >
           Set watermark
-        </button>
+        </Action>
       </div>
       <ErrorBox error={save.error} />
       {saved && <p class="ok-box">Watermark now {utc(saved)}</p>}
