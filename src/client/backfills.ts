@@ -10,7 +10,7 @@ import {
 } from '../backfill/backfill.js'
 import { topUpBackfill } from '../backfill/topup.js'
 import { NotFoundError, ValidationError } from '../errors.js'
-import { storable } from '../queue/enqueue.js'
+import { storable, UNSTORABLE } from '../queue/enqueue.js'
 import type { QueueStore } from '../queue/store.js'
 import { parse } from '../util/parse.js'
 import { Backfill } from './backfill.js'
@@ -57,12 +57,7 @@ export class Backfills {
     const payload =
       r.payload === undefined ? null : await validatePayload(def, r.payload, 'payload')
     if (storable(payload ?? null) === undefined)
-      throw new ValidationError('invalid payload', [
-        {
-          path: 'payload',
-          message: 'cannot be stored as JSON (a BigInt, a cycle or a NUL character)',
-        },
-      ])
+      throw new ValidationError('invalid payload', [{ path: 'payload', message: UNSTORABLE }])
     const store = await this.host.open()
     const cron = await scheduleOf(store, def.name, def)
     const id = await createBackfill(store, {

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { type Issue, NotFoundError, ValidationError } from '../errors.js'
-import { storable } from '../queue/enqueue.js'
+import { storable, UNSTORABLE } from '../queue/enqueue.js'
 import { type ActivitySeries, activitySeries } from '../queue/series.js'
 import { activity, type Backlog, backlog, type JobActivity, knownJobs } from '../queue/stats.js'
 import type { QueueStore } from '../queue/store.js'
@@ -165,10 +165,7 @@ export class Jobs {
     try {
       const value = await validatePayload(def, payload, '')
       if (storable(value ?? null) === undefined)
-        return {
-          valid: false,
-          issues: [{ path: '', message: 'cannot be stored as JSON (a BigInt, a cycle or a NUL)' }],
-        }
+        return { valid: false, issues: [{ path: '', message: UNSTORABLE }] }
       return { valid: true, issues: [] }
     } catch (err) {
       if (err instanceof ValidationError) return { valid: false, issues: err.issues }

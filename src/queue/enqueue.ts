@@ -57,6 +57,9 @@ const insertSql = (s: string) => `
 const existingSql = (s: string) => `
   SELECT id::text, key FROM ${s}.runs WHERE job = $1 AND key = ANY($2::text[])`
 
+/** Why a value is not `storable`, as validation issues say it. */
+export const UNSTORABLE = 'cannot be stored as JSON (a BigInt, a cycle or a NUL character)'
+
 /**
  * `value` as JSON text jsonb can store; undefined for what JSON cannot carry (a BigInt,
  * a cycle) or jsonb refuses (a NUL character).
@@ -81,7 +84,7 @@ function batchJson(batch: Array<{ p: unknown }>): string {
   throw new ValidationError('invalid payload', [
     {
       path: batch.length > 1 ? `[${i}].payload` : 'payload',
-      message: 'cannot be stored as JSON (a BigInt, a cycle or a NUL character)',
+      message: UNSTORABLE,
     },
   ])
 }
