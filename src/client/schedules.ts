@@ -8,7 +8,13 @@ import {
   updateSchedule,
 } from '../schedule/control.js'
 import { type CronSchedule, compileCron, nextTicks } from '../schedule/cron.js'
-import { countTicks, listTicks, type Tick, type TickOutcome } from '../schedule/ticks.js'
+import {
+  countTicks,
+  listTicks,
+  TICK_OUTCOMES,
+  type Tick,
+  type TickOutcome,
+} from '../schedule/ticks.js'
 import { parse } from '../util/parse.js'
 import { dateSchema } from './inputs.js'
 import type { ResolvedJob } from './options.js'
@@ -22,7 +28,7 @@ const updateSchema = z
 
 const ticksSchema = z
   .object({
-    outcome: z.enum(['run', 'skipped', 'queued', 'missed']).optional(),
+    outcome: z.enum(TICK_OUTCOMES).optional(),
     before: dateSchema.optional(),
     limit: z.number().int().min(1).max(1000).optional(),
   })
@@ -130,11 +136,13 @@ export class Schedules {
     const f = parse(ticksSchema, filter, 'filter')
     const store = await this.open()
     const limit = f.limit ?? 50
-    const [ticks, counts] = await Promise.all([
-      listTicks(store, job, { outcome: f.outcome, before: f.before, limit }),
+    // one more than the page: there is a next page only when it came
+    const [rows, counts] = await Promise.all([
+      listTicks(store, job, { outcome: f.outcome, before: f.before, limit: limit + 1 }),
       countTicks(store, job, new Date(store.clock.now() - DAY_MS)),
     ])
-    const last = ticks.length === limit ? ticks[ticks.length - 1] : undefined
+    const ticks = rows.slice(0, limit)
+    const last = rows.length > limit ? ticks.at(-1) : undefined
     return last ? { ticks, next: last.at, counts } : { ticks, counts }
   }
 

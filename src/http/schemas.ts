@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { RUN_STATES } from '../queue/types.js'
+import { TICK_OUTCOMES } from '../schedule/ticks.js'
 
 // What the API sends, as it looks on the wire (times are ISO strings): these write
 // the OpenAPI document's responses.
@@ -139,7 +140,7 @@ export const ticksSchema = z.object({
   ticks: z.array(
     z.object({
       at: time,
-      outcome: z.enum(['run', 'skipped', 'queued', 'missed']),
+      outcome: z.enum(TICK_OUTCOMES),
       runId: z.string().nullable(),
       source: z.string(),
       recordedAt: time,
@@ -147,12 +148,7 @@ export const ticksSchema = z.object({
   ),
   next: time.optional().describe('pass back as before for the next page'),
   counts: z
-    .object({
-      run: z.number().int(),
-      skipped: z.number().int(),
-      queued: z.number().int(),
-      missed: z.number().int(),
-    })
+    .object(Object.fromEntries(TICK_OUTCOMES.map((o) => [o, z.number().int()])))
     .describe('the last 24 hours'),
 })
 

@@ -1,7 +1,10 @@
 import type { QueueStore } from '../queue/store.js'
 
+/** What can become of a schedule tick. */
+export const TICK_OUTCOMES = ['run', 'skipped', 'queued', 'missed'] as const
+
 /** What became of a schedule tick. */
-export type TickOutcome = 'run' | 'skipped' | 'queued' | 'missed'
+export type TickOutcome = (typeof TICK_OUTCOMES)[number]
 
 /** One tick of a job's schedule, as the scheduler (or a backfill) recorded it. */
 export interface Tick {
@@ -48,7 +51,7 @@ export async function countTicks(
      WHERE job = $1 AND at >= $2 GROUP BY outcome`,
     [job, since],
   )
-  const counts = { run: 0, skipped: 0, queued: 0, missed: 0 }
+  const counts = Object.fromEntries(TICK_OUTCOMES.map((o) => [o, 0])) as Record<TickOutcome, number>
   for (const r of rows) counts[r.outcome] = r.n
   return counts
 }

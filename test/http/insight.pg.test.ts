@@ -137,6 +137,8 @@ describe.each(drivers)('the reads of the dashboard on $driver', ({ database }) =
         { token: READ },
       )
       expect(rest.json.ticks.map((t: { at: string }) => t.at)).toEqual(['2026-01-01T00:32:00.000Z'])
+      // a last page as long as the limit says so: no next that leads nowhere
+      expect(rest.json.next).toBeUndefined()
 
       // 01:00 and 02:00 were missed in the downtime; 03:00, the latest, ran
       const hourly = await srv.req('GET', '/api/jobs/hourly/ticks?outcome=missed', { token: READ })

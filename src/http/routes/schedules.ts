@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { Tickwork } from '../../client/tickwork.js'
 import { ValidationError } from '../../errors.js'
+import { TICK_OUTCOMES } from '../../schedule/ticks.js'
 import { type AnyRoute, route } from '../route.js'
 import {
   backfillSchema,
@@ -145,7 +146,7 @@ export function scheduleRoutes(tw: Tickwork): AnyRoute[] {
       params: jobParam,
       query: z
         .object({
-          outcome: z.enum(['run', 'skipped', 'queued', 'missed']).optional(),
+          outcome: z.enum(TICK_OUTCOMES).optional(),
           before: z.string().optional().describe('ISO time'),
           limit: queryInt(1, 1000).optional(),
         })
