@@ -7,5 +7,9 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Vitest's default is one worker per core but one: on a 2-core machine, one file at
+    // a time, while most tests wait on the database and timers. Two workers took the
+    // suite from 233 s to 160 s here (3 green runs, server and embedded Postgres).
+    maxWorkers: 2,
   },
 })
