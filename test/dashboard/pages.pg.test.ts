@@ -148,7 +148,8 @@ describeBrowser('the dashboard in a browser: what the pages show', (browser) => 
       const asked: { path: string; at: number }[] = []
       tab.page.on('request', (r) => {
         const u = new URL(r.url())
-        if (u.pathname.startsWith('/api/')) asked.push({ path: `${u.pathname}${u.search}`, at: Date.now() })
+        if (u.pathname.startsWith('/api/'))
+          asked.push({ path: `${u.pathname}${u.search}`, at: Date.now() })
       })
       await tab.page.goto(`${s.base}/#token=${encodeURIComponent(ADMIN)}`)
       await row(tab.page, 'digest').waitFor()
@@ -190,6 +191,7 @@ describeBrowser('the dashboard in a browser: what the pages show', (browser) => 
     // see a second read, so the spacing is checked rather than the count.
     const reads = bad.times(run(failed))
     expect(reads.length).toBeGreaterThanOrEqual(1)
-    for (let i = 1; i < reads.length; i++) expect((reads[i] as number) - (reads[i - 1] as number)).toBeGreaterThan(9_000)
+    for (let i = 1; i < reads.length; i++)
+      expect((reads[i] as number) - (reads[i - 1] as number)).toBeGreaterThan(9_000)
   })
 })
