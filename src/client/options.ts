@@ -20,7 +20,7 @@ import { DEFAULT_SCHEMA } from '../store/schema.js'
 import type { Clock } from '../util/clock.js'
 import type { Duration } from '../util/duration.js'
 import { durationSchema, parse } from '../util/parse.js'
-import type { RunContext } from '../worker/context.js'
+import type { CompletedRun, FailedRun, RunContext } from '../worker/context.js'
 import { dateSchema } from './inputs.js'
 
 const duration = durationSchema
@@ -116,6 +116,8 @@ const jobSchema = z
       .optional(),
     deadLetter: jobName.optional(),
     isRetryable: fn.optional(),
+    onCompleted: fn.optional(),
+    onFailed: fn.optional(),
     schedule: scheduleSchema.optional(),
     window: windowSchema.optional(),
     alerts: jobAlertsSchema.optional(),
@@ -239,6 +241,20 @@ export interface JobOptions<P = unknown, R = unknown> {
    * and `ValidationError` fail the run at once; `PermanentError` always does.
    */
   isRetryable?(err: unknown): boolean
+  /**
+   * Runs in the transaction that records the run's completion: what it writes with
+   * `tx` commits with the completion or not at all (a credential marked confirmed
+   * exactly when its write's run completed). If it throws, nothing of either commits
+   * and the attempt fails with its error, retried as any other.
+   */
+  onCompleted?(end: CompletedRun<P, R>): Promise<unknown> | unknown
+  /**
+   * Runs in the transaction that fails the run for good: after its last attempt, on a
+   * `PermanentError`, or when the stalled-run sweep gives up a run whose process died.
+   * If it throws, the failure is not written and is tried again (the worker keeps the
+   * run meanwhile), so a failed run is never left without its hook's write.
+   */
+  onFailed?(end: FailedRun<P>): Promise<unknown> | unknown
 }
 
 /** When a job runs on its own, and what happens to ticks that cannot run as planned. */
@@ -341,6 +357,8 @@ export interface ResolvedJob {
   keepCompleted: boolean
   deadLetter: string | null
   isRetryable: ((err: unknown) => boolean) | undefined
+  onCompleted: ((end: CompletedRun) => unknown) | undefined
+  onFailed: ((end: FailedRun) => unknown) | undefined
   schedule: ResolvedSchedule | null
   window: ResolvedWindow | null
   alerts: ResolvedJobAlerts | null
@@ -420,6 +438,8 @@ export function resolveJob(name: string, options: JobOptions<never, unknown>): R
     keepCompleted: completed !== false,
     deadLetter: o.deadLetter ?? null,
     isRetryable: o.isRetryable as ResolvedJob['isRetryable'],
+    onCompleted: o.onCompleted as ResolvedJob['onCompleted'],
+    onFailed: o.onFailed as ResolvedJob['onFailed'],
     schedule: o.schedule
       ? {
           cron: compileCron(o.schedule.cron, o.schedule.timezone ?? 'UTC'),

@@ -87,6 +87,7 @@ export class Roles {
           new Map<string, Retention>([...d.jobs()].map(([name, def]) => [name, def.keep])),
         fallback: DEFAULT_KEEP,
         deadLetterRun: (job) => d.deadLetterRun(job),
+        defined: (job) => d.jobs().get(job),
       })
       this.#maintenance.start()
     }

@@ -1,3 +1,4 @@
+import type { ResolvedJob } from '../client/options.js'
 import { sweepItems } from '../items/query.js'
 import type { NewRun } from '../queue/enqueue.js'
 import type { QueueStore } from '../queue/store.js'
@@ -15,6 +16,8 @@ export interface MaintenanceDeps {
   retention: () => Map<string, Retention>
   fallback: Retention
   deadLetterRun(job: string): Omit<NewRun, 'payload'>
+  /** the definition of a job in this process, for its `onFailed` */
+  defined(job: string): ResolvedJob | undefined
 }
 
 /**
@@ -47,7 +50,7 @@ export class Maintenance {
     const { store, emit } = this.d
     try {
       if (await claimChore(store, 'stalled', Math.floor(this.d.leaseMs / 2))) {
-        await sweepStalled(store, emit, (job) => this.d.deadLetterRun(job))
+        await sweepStalled(store, emit, this.d)
       }
       if (await claimChore(store, 'retention', this.d.retentionMs)) {
         const keep = this.d.retention()

@@ -1,10 +1,11 @@
 import { TickworkError } from '../errors.js'
 import { backoffDelay } from '../queue/backoff.js'
-import type { NewRun } from '../queue/enqueue.js'
 import { attemptError, failRun, scheduleRetry } from '../queue/fail.js'
 import { findStalled } from '../queue/lease.js'
 import type { QueueStore } from '../queue/store.js'
 import type { Emit } from '../worker/events.js'
+import { onFailedOf } from '../worker/failure.js'
+import type { MaintenanceDeps } from './loop.js'
 
 /** The error kept on an attempt whose worker stopped renewing its lease. */
 export class StalledError extends TickworkError {
@@ -21,7 +22,7 @@ export class StalledError extends TickworkError {
 export async function sweepStalled(
   store: QueueStore,
   emit: Emit,
-  deadLetterRun: (job: string) => Omit<NewRun, 'payload'>,
+  jobs: Pick<MaintenanceDeps, 'deadLetterRun' | 'defined'>,
 ): Promise<number> {
   const stalled = await findStalled(store, 500)
   for (const run of stalled) {
@@ -34,8 +35,11 @@ export async function sweepStalled(
         emit('run:stalled', { id: run.id, job: run.job, attempt: run.attempt })
       }
     } else {
-      const dl = run.deadLetter ? { job: run.deadLetter, run: deadLetterRun(run.deadLetter) } : null
-      if (await failRun(store, holder, error, dl, run.job)) {
+      const dl = run.deadLetter
+        ? { job: run.deadLetter, run: jobs.deadLetterRun(run.deadLetter) }
+        : null
+      const hook = onFailedOf(jobs.defined(run.job), error)
+      if (await failRun(store, holder, error, dl, run.job, hook)) {
         emit('run:stalled', { id: run.id, job: run.job, attempt: run.attempt })
         emit('run:failed', {
           id: run.id,

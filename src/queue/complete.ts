@@ -1,3 +1,4 @@
+import type { Tx } from '../store/db.js'
 import { fileIntoHistory } from './history.js'
 import { nowDate, type QueueStore, runsChannel } from './store.js'
 
@@ -55,6 +56,16 @@ const completeSql = (s: string) => `
   SELECT id::text, (SELECT count(*) FROM (SELECT pg_notify($7, job) FROM chained) n) AS n
   FROM done`
 
+const completeParams = (store: QueueStore, worker: string, done: Completion[]) => [
+  done.map((d) => d.id),
+  done.map((d) => d.attempt),
+  done.map((d) => d.result),
+  worker,
+  nowDate(store),
+  done.map((d) => d.keep),
+  runsChannel(store.schema),
+]
+
 /** Writes completions; returns the ids that were still this worker's to complete. */
 export async function completeRuns(
   store: QueueStore,
@@ -64,15 +75,22 @@ export async function completeRuns(
   const { rows } = await store.db.relaxed<{ id: string }>(
     `tw_complete_${store.schema}`,
     completeSql(store.s),
-    [
-      done.map((d) => d.id),
-      done.map((d) => d.attempt),
-      done.map((d) => d.result),
-      worker,
-      nowDate(store),
-      done.map((d) => d.keep),
-      runsChannel(store.schema),
-    ],
+    completeParams(store, worker, done),
   )
   return new Set(rows.map((r) => r.id))
+}
+
+/**
+ * Writes one completion in `tx`, for a job whose `onCompleted` writes in the same
+ * transaction (committed durably, as the hook's writes are the user's). False when the
+ * run was no longer this worker's to complete.
+ */
+export async function completeRunIn(
+  store: QueueStore,
+  tx: Tx,
+  worker: string,
+  done: Completion,
+): Promise<boolean> {
+  const { rows } = await tx.query(completeSql(store.s), completeParams(store, worker, [done]))
+  return rows.length > 0
 }

@@ -1,4 +1,6 @@
+import type { Tx } from '../store/db.js'
 import { insertRuns, type NewRun } from './enqueue.js'
+import { type ActiveRun, type FetchRow, toActive } from './fetch.js'
 import { fileIntoHistory } from './history.js'
 import type { QueueStore } from './store.js'
 import type { AttemptError } from './types.js'
@@ -48,12 +50,16 @@ const failSql = (s: string) => `
   ), filed AS (
     ${fileIntoHistory(s, { state: "'failed'", errors: 'errors || $4::jsonb', finishedAt: '$5' })}
   )
-  SELECT payload, errors || $4::jsonb AS errors FROM done`
+  SELECT * FROM done`
+
+/** Called in the transaction that fails a run for good: the job's `onFailed`. */
+export type OnFailed = (tx: Tx, run: ActiveRun) => Promise<unknown> | unknown
 
 /**
  * Fails a run for good, keeping the attempt's error. With a dead-letter run, that run
- * is enqueued in the same transaction, carrying the original payload and the error.
- * Returns false when the run was no longer this holder's.
+ * is enqueued in the same transaction, carrying the original payload and the error;
+ * `onFailed` runs in it too, and its throwing rolls it all back. Returns false when
+ * the run was no longer this holder's.
  */
 export async function failRun(
   store: QueueStore,
@@ -61,18 +67,16 @@ export async function failRun(
   error: AttemptError,
   deadLetter: { job: string; run: Omit<NewRun, 'payload'> } | null,
   job: string,
+  onFailed?: OnFailed,
 ): Promise<boolean> {
   return store.db.transaction(async (tx) => {
-    const { rows } = await tx.query<{ payload: unknown; errors: AttemptError[] }>(
-      failSql(store.s),
-      [
-        holder.id,
-        holder.attempt,
-        holder.worker,
-        JSON.stringify([error]),
-        new Date(store.clock.now()),
-      ],
-    )
+    const { rows } = await tx.query<FetchRow>(failSql(store.s), [
+      holder.id,
+      holder.attempt,
+      holder.worker,
+      JSON.stringify([error]),
+      new Date(store.clock.now()),
+    ])
     const failed = rows[0]
     if (!failed) return false
     if (deadLetter) {
@@ -85,6 +89,7 @@ export async function failRun(
       }
       await insertRuns(store, tx, deadLetter.job, [{ ...deadLetter.run, payload }])
     }
+    await onFailed?.(tx, toActive(failed))
     return true
   })
 }

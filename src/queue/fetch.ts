@@ -61,7 +61,8 @@ const claimSql = (s: string) => `
   WHERE r.id = $1 AND r.state = 'waiting'
   RETURNING ${claimed}`
 
-interface FetchRow {
+/** A live run's row, as the statements that take or end one return it. */
+export interface FetchRow {
   id: string
   job: string
   payload: unknown
@@ -81,7 +82,8 @@ interface FetchRow {
   backfill: string | null
 }
 
-const toActive = (r: FetchRow): ActiveRun => ({
+/** The run a row describes. */
+export const toActive = (r: FetchRow): ActiveRun => ({
   id: r.id,
   job: r.job,
   payload: r.payload,

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino'
 import type { Items } from '../items/each.js'
 import type { ActiveRun } from '../queue/fetch.js'
-import type { RunSource } from '../queue/types.js'
+import type { AttemptError, RunSource } from '../queue/types.js'
+import type { Tx } from '../store/db.js'
 
 /** What a handler knows of the run it executes. */
 export interface RunInfo {
@@ -36,6 +37,27 @@ export interface RunContext<P = unknown> {
   window: { from: Date; to: Date } | undefined
   /** per-item processing with an item log: `ctx.items.each(items, options, fn)` */
   items: Items
+}
+
+/**
+ * What `onCompleted` gets: the transaction that records the run's completion, so what
+ * the hook writes commits with it or not at all.
+ */
+export interface CompletedRun<P = unknown, R = unknown> {
+  tx: Tx
+  run: RunInfo
+  payload: P
+  /** what the handler returned */
+  result: R
+}
+
+/** What `onFailed` gets: the transaction that records the run's failure for good. */
+export interface FailedRun<P = unknown> {
+  tx: Tx
+  run: RunInfo
+  payload: P
+  /** the last attempt's error */
+  error: AttemptError
 }
 
 export function runInfo(run: ActiveRun): RunInfo {

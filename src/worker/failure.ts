@@ -1,7 +1,9 @@
 import type { ResolvedJob } from '../client/options.js'
 import { backoffDelay } from '../queue/backoff.js'
-import { attemptError, failRun, scheduleRetry } from '../queue/fail.js'
+import { attemptError, failRun, type OnFailed, scheduleRetry } from '../queue/fail.js'
 import type { ActiveRun } from '../queue/fetch.js'
+import type { AttemptError } from '../queue/types.js'
+import { runInfo } from './context.js'
 import { isRetryable } from './outcome.js'
 import type { WorkerDeps } from './worker.js'
 
@@ -54,8 +56,17 @@ async function writeOnce(d: WorkerDeps, { run, job, err, durationMs }: FailedAtt
     return
   }
   const dl = run.deadLetter ? { job: run.deadLetter, run: d.deadLetterRun(run.deadLetter) } : null
-  if (await failRun(store, holder, error, dl, run.job)) {
+  if (await failRun(store, holder, error, dl, run.job, onFailedOf(job, error))) {
     emit('run:failed', about)
     if (run.backfill) d.backfillRunEnded?.()
   }
+}
+
+/** The job's `onFailed`, bound to the error, as the statement that fails a run calls it. */
+export function onFailedOf(
+  job: Pick<ResolvedJob, 'onFailed'> | undefined,
+  error: AttemptError,
+): OnFailed | undefined {
+  const hook = job?.onFailed
+  return hook && ((tx, run) => hook({ tx, run: runInfo(run), payload: run.payload, error }))
 }

@@ -13,9 +13,10 @@ import { cancelChannel, type QueueStore, runsChannel } from '../queue/store.js'
 import type { RunSource } from '../queue/types.js'
 import type { Queryable } from '../store/db.js'
 import { Completer } from './completer.js'
-import { type RunContext, runInfo } from './context.js'
+import { type CompletedRun, type RunContext, runInfo } from './context.js'
 import type { Emit } from './events.js'
 import { writeFailure } from './failure.js'
+import { completeHooked } from './hooked.js'
 import { LeaseKeeper } from './lease.js'
 import { RunLostError, ShutdownError, toJson } from './outcome.js'
 
@@ -251,7 +252,7 @@ export class Worker {
           return
         }
         if (!this.#free(slot)) return
-        this.#completer.add({
+        const done = {
           id: run.id,
           attempt: run.attempt,
           result,
@@ -261,7 +262,9 @@ export class Worker {
           source: run.source,
           durationMs: performance.now() - slot.started,
           backfill: run.backfill,
-        })
+        }
+        if (job.onCompleted) this.#completeHooked(slot, done, job.onCompleted)
+        else this.#completer.add(done)
       },
       (err) => this.#settle(slot, err),
     )
@@ -290,6 +293,24 @@ export class Worker {
         this.#ended(slot.run.id)
       },
     )
+    this.#failing.add(write)
+  }
+
+  #completeHooked(slot: Slot, done: Done, hook: (end: CompletedRun) => unknown): void {
+    const stopping = () => this.#stopping
+    const write: Promise<void> = completeHooked(this.#d, done, slot.run, done.value, hook, stopping)
+      .then(async (outcome) => {
+        if (outcome.kind === 'refused') {
+          const attempt = { run: slot.run, job: slot.job, err: outcome.error }
+          await writeFailure(this.#d, { ...attempt, durationMs: done.durationMs }, stopping)
+          this.#held.delete(done.id)
+          this.#ended(done.id)
+        } else if (outcome.kind === 'abandoned') {
+          this.#held.delete(done.id)
+          this.#ended(done.id, 'released')
+        } else this.#completed([done], new Set(outcome.kind === 'written' ? [done.id] : []))
+      })
+      .finally(() => this.#failing.delete(write))
     this.#failing.add(write)
   }
 

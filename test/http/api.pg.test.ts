@@ -166,6 +166,10 @@ describe('the API end to end, as an operator uses it', () => {
       priority: 3,
       source: 'api',
     })
+    const byKey = await srv.req('GET', '/api/jobs/work/by-key/k-1', { token: READ })
+    expect(byKey.json).toMatchObject({ id: first.json.id, key: 'k-1', state: 'waiting' })
+    const noKey = await srv.req('GET', '/api/jobs/work/by-key/k-2', { token: READ })
+    expect([noKey.status, noKey.json.error.code]).toEqual([404, 'NOT_FOUND'])
 
     const trig = await srv.req('POST', '/api/jobs/work/trigger', {
       token: ADMIN,

@@ -49,6 +49,7 @@ async function world(tw: Tickwork) {
   tw.job('plain', { run: () => {} })
   await tw.start({ worker: false, scheduler: false })
   const run = await tw.enqueue('plain', null)
+  await tw.enqueue('report', null, { key: 'some-key' })
   const to = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 - 86_400_000)
   const backfill = await tw.backfill('report', {
     from: new Date(to.getTime() - 2 * 86_400_000),
@@ -62,6 +63,7 @@ function params(template: string, ids: { run: string; backfill: string }) {
     job: template.startsWith('/trigger') ? 'plain' : 'report',
     id: template.startsWith('/api/backfills') ? ids.backfill : ids.run,
     name: 'some-lock',
+    key: 'some-key',
   }
 }
 
@@ -80,9 +82,9 @@ describe('the auth matrix over every route of the OpenAPI document', () => {
     const doc = await srv.req('GET', '/api/openapi.json')
     expect(doc.status).toBe(200)
     const ops = operations(doc.json)
-    // every route the app declares: the session, 7 job routes, 11 schedule routes, 9 run
+    // every route the app declares: the session, 7 job routes, 11 schedule routes, 10 run
     // routes, 3 trigger routes
-    expect(ops).toHaveLength(31)
+    expect(ops).toHaveLength(32)
     expect(ops.filter((o) => o.scope === 'cron')).toHaveLength(3)
     expect(ops.filter((o) => o.scope === 'public')).toHaveLength(0)
 
@@ -113,7 +115,7 @@ describe('the auth matrix over every route of the OpenAPI document', () => {
       }
     }
     expect(mismatches).toEqual([])
-    expect(table).toHaveLength(31 * 5)
+    expect(table).toHaveLength(32 * 5)
   })
 
   it('/healthz, /readyz, /api/openapi.json and /metrics are public, even to a wrong token', async () => {

@@ -131,7 +131,7 @@ describe('the OpenAPI document', () => {
       operations(doc).map((o) => `${o.method.toUpperCase()} ${o.template}`),
     )
     expect([...documented].sort()).toEqual([...served].sort())
-    expect(documented.size).toBe(31)
+    expect(documented.size).toBe(32)
     // each operation has a unique id and a summary
     const ids = Object.values(doc.paths).flatMap((item) =>
       Object.values(item).map((op) => (op as unknown as { operationId: string }).operationId),
@@ -213,6 +213,9 @@ describe('the OpenAPI document', () => {
       201,
     )
     await call('POST', '/api/runs/{id}/cancel', `/api/runs/${waiting.json.id}/cancel`, admin, 200)
+    await tw.enqueue('report', null, { key: 'k-1', delay: '1h' })
+    await call('GET', '/api/jobs/{job}/by-key/{key}', '/api/jobs/report/by-key/k-1', read, 200)
+    await call('GET', '/api/jobs/{job}/by-key/{key}', '/api/jobs/report/by-key/k-2', read, 404)
     await until(async () => (await tw.runs.get(enq.json.id))?.state === 'failed')
     await call('POST', '/api/runs/retry-failed', '/api/runs/retry-failed', admin, 200)
     await call('GET', '/api/counts', '/api/counts', read, 200)

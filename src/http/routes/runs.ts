@@ -7,6 +7,7 @@ import {
   countsSchema,
   idParam,
   itemSchema,
+  jobParam,
   lockSchema,
   queryBool,
   queryInt,
@@ -78,6 +79,25 @@ export function runRoutes(tw: Tickwork): AnyRoute[] {
       params: idParam,
       responses: { 200: { ...json, schema: runSchema }, 404: { description: 'no such run' } },
       handler: async ({ params }) => [200, await runOrThrow(tw, params.id)],
+    }),
+    route({
+      method: 'get',
+      path: '/api/jobs/:job/by-key/:key',
+      scope: 'read',
+      tag: 'runs',
+      summary:
+        "The newest run of a job enqueued with an idempotency key: a record's job status by the record's id",
+      params: jobParam.extend({ key: z.string().min(1).max(512) }),
+      responses: {
+        200: { ...json, schema: runSchema },
+        404: { description: 'no run of the job has that key' },
+      },
+      handler: async ({ params }) => {
+        const run = await tw.runs.getByKey(params.job, params.key)
+        if (!run)
+          throw new NotFoundError(`no run of job ${params.job} has key ${params.key}`, params)
+        return [200, run]
+      },
     }),
     route({
       method: 'get',
