@@ -25,6 +25,7 @@ export type { Runs } from './client/runs.js'
 export type { Schedules } from './client/schedules.js'
 export { Tickwork } from './client/tickwork.js'
 export type { Triggered, TriggerOptions } from './client/trigger.js'
+export type { ConfigSettings } from './config/load.js'
 export type { Issue } from './errors.js'
 export {
   ConflictError,

@@ -178,6 +178,41 @@ describe('tw.trigger with lock and wait', () => {
     expect((await tw.lock.get('job-lock:legacy'))?.owner).toBe('1')
   })
 
+  it('a locked trigger while a scheduled run is unfinished is LOCKED; once it ended, it runs', async () => {
+    const T0 = Date.parse('2026-03-01T01:59:59Z')
+    const clock = manualClock(T0)
+    const tw = makeTickwork({ clock })
+    let release: () => void = () => {}
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    const started: string[] = []
+    tw.job('check', {
+      schedule: '0 2 * * *',
+      run: ({ run }) => {
+        started.push(run.source)
+        return run.source === 'schedule' ? gate : undefined
+      },
+    })
+    await tw.start()
+    clock.set(T0 + 1_000)
+    await until(() => started.length === 1)
+    const err = await rejection<LockedError>(tw.trigger('check', null, { lock: true }))
+    expect(err).toBeInstanceOf(LockedError)
+    expect(err.retryAfterMs).toBe(3_600_000)
+    expect(err.details).toMatchObject({
+      name: 'job-lock:check',
+      owner: expect.stringMatching(/:run:1$/),
+    })
+    // without the lock a trigger is the caller's to overlap
+    await tw.trigger('check', null)
+    release()
+    await until(async () => (await tw.runs.counts('check')).completed === 2)
+    const { run } = await tw.trigger('check', null, { lock: true, wait: true })
+    expect(run?.state).toBe('completed')
+    expect(started).toEqual(['schedule', 'manual', 'trigger'])
+  })
+
   it('a windowed job triggered while its locked window run is unfinished is LOCKED', async () => {
     const tw = makeTickwork()
     tw.job('win', { window: { lookback: 0 }, run: () => {} })

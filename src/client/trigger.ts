@@ -9,7 +9,7 @@ import { liveRuns, runFor } from '../schedule/fire.js'
 import type { Tx } from '../store/db.js'
 import type { Duration } from '../util/duration.js'
 import { durationSchema, parse } from '../util/parse.js'
-import { lockWindows } from '../window/lock.js'
+import { lockStarts } from '../window/lock.js'
 import type { Emit } from '../worker/events.js'
 import type { Worker } from '../worker/worker.js'
 import { validatePayload } from './job.js'
@@ -19,8 +19,9 @@ import type { ResolvedJob } from './options.js'
 export interface TriggerOptions {
   /**
    * Take the job's trigger lock (`job-lock:<job>`) for the run, so that a second
-   * trigger while it is unfinished throws `LockedError` (the endpoint's 429). The lock
-   * is freed when the run ends; `ttl` (default '1h') bounds it if its holder dies.
+   * trigger while it is unfinished throws `LockedError` (the endpoint's 429), as does a
+   * trigger while a scheduled run of the job is unfinished. The lock is freed when the
+   * run ends; `ttl` (default '1h') bounds it if its holder dies.
    */
   lock?: boolean | { ttl?: Duration }
   /**
@@ -150,11 +151,34 @@ async function takeLock(
 }
 
 /**
+ * A locked trigger while a scheduled run of the job is unfinished is refused as if
+ * that run held the lock for its time-to-live.
+ */
+async function refuseBesideScheduled(
+  d: TriggerDeps,
+  tx: Tx,
+  store: QueueStore,
+  job: string,
+  ttlMs: number,
+) {
+  const { rows } = await tx.query<{ id: string }>(
+    `SELECT id::text FROM ${store.s}.runs WHERE job = $1 AND source = 'schedule' LIMIT 1`,
+    [job],
+  )
+  const live = rows[0]?.id
+  if (live === undefined) return
+  const now = store.clock.now()
+  const holder = { owner: ownerOf(store, live), expiresAt: new Date(now + ttlMs) }
+  d.emit('lock:contended', { name: triggerLockName(job), holder })
+  throw new LockedError(triggerLockName(job), holder, now)
+}
+
+/**
  * Enqueues a run of `name` now, and with `wait` runs it here to its end. Throws
  * `NotFoundError` for a job not defined here, `ValidationError` for a bad payload or
  * option, `ConflictError` while a windowed job has a window run unfinished (with
  * `lock`, `LockedError` when that run holds the lock), `LockedError` while the
- * trigger lock is held, `StateError` when `stop()` comes before a waited run ended.
+ * trigger lock is held or a scheduled run of the job is unfinished, `StateError` when `stop()` comes before a waited run ended.
  */
 export async function trigger(
   d: TriggerDeps,
@@ -172,8 +196,10 @@ export async function trigger(
   let made: Enqueued
   try {
     made = await store.db.transaction(async (tx) => {
+      if (def.window || o.lock) await lockStarts(tx, store, name)
+      // the schedule's runs take no trigger lock, yet "while it runs" counts them too
+      if (o.lock) await refuseBesideScheduled(d, tx, store, name, ttlMs)
       if (def.window) {
-        await lockWindows(tx, store, name)
         const [live] = await liveRuns(tx, store, name)
         if (live) {
           const held = o.lock ? await (await d.locks()).get(lockName) : undefined

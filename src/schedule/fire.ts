@@ -3,7 +3,7 @@ import { cancelRuns } from '../queue/cancel.js'
 import { insertRuns, type NewRun } from '../queue/enqueue.js'
 import type { QueueStore } from '../queue/store.js'
 import type { Tx } from '../store/db.js'
-import { lockWindows } from '../window/lock.js'
+import { lockStarts } from '../window/lock.js'
 import { startWatermark } from '../window/watermark.js'
 import { firstWindow } from '../window/window.js'
 import { compileCron } from './cron.js'
@@ -180,7 +180,7 @@ export async function fireSchedule(
     const cron = compileCron(row.cron, row.timezone)
     const plan = planTicks(cron, row.next_at, now, policy, Math.min(now, lateFrom))
     const { overlap, jitterMs } = policy
-    if (job.window && plan.run.length > 0) await lockWindows(tx, store, job.name)
+    if (plan.run.length > 0) await lockStarts(tx, store, job.name)
     // cancel-previous locks what it will cancel: a run completing meanwhile would move
     // the watermark under the window the new run starts from
     const live = await liveRuns(tx, store, job.name, overlap === 'cancel-previous')
@@ -242,7 +242,7 @@ export async function releasePending(
     const { rows } = await tx.query<{ pending: Date | null }>(lockSql(store.s), [job.name])
     const tick = rows[0]?.pending
     if (!tick) return null
-    if (job.window) await lockWindows(tx, store, job.name)
+    if (job.window) await lockStarts(tx, store, job.name)
     if ((await liveRuns(tx, store, job.name)).length > 0) return null
     return { tick, id: await runHeld(tx, store, job, tick) }
   })
