@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { type Issue, NotFoundError, ValidationError } from '../errors.js'
+import type { KeepRule } from '../maintenance/retention.js'
 import { storable, UNSTORABLE } from '../queue/enqueue.js'
 import { type ActivitySeries, activitySeries } from '../queue/series.js'
 import { activity, type Backlog, backlog, type JobActivity, knownJobs } from '../queue/stats.js'
@@ -22,6 +23,8 @@ export interface JobDefinition {
   globalConcurrency: number | null
   rateLimit: { max: number; perMs: number } | null
   deadLetter: string | null
+  /** retention of finished runs by state: kept while younger than `ageMs` and among the newest `count` (null: no such bound); completed `false` keeps none */
+  keep: { completed: KeepRule | false; failed: KeepRule; cancelled: KeepRule }
   window: { lookbackMs: number; maxSpanMs: number | null } | null
   /** the schedule as the code declares it (the stored one may have changed at runtime) */
   schedule: {
@@ -77,6 +80,7 @@ export function describe(def: ResolvedJob): JobDefinition {
     globalConcurrency: def.shared?.concurrency ?? null,
     rateLimit: def.shared?.rate ?? null,
     deadLetter: def.deadLetter,
+    keep: { ...def.keep, completed: def.keepCompleted ? def.keep.completed : false },
     window: def.window
       ? { lookbackMs: def.window.lookbackMs, maxSpanMs: def.window.maxSpanMs }
       : null,

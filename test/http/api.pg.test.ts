@@ -28,6 +28,7 @@ describe('the API end to end, as an operator uses it', () => {
       schedule: { cron: '0 3 * * *', timezone: 'UTC' },
       payload: z.object({ day: z.string() }),
       retry: { attempts: 4, backoff: 'fixed', delay: '2s' },
+      keep: { completed: { count: 500 }, failed: { age: '30d' } },
       run: () => {},
     })
     tw.job('sync', {
@@ -98,6 +99,11 @@ describe('the API end to end, as an operator uses it', () => {
         concurrency: 1,
         window: null,
         schedule: { overlap: 'skip', catchUp: 'latest' },
+        keep: {
+          completed: { ageMs: null, count: 500 },
+          failed: { ageMs: 30 * DAY, count: null },
+          cancelled: { ageMs: 7 * DAY, count: null },
+        },
       },
       schedule: { job: 'report', cron: '0 3 * * *', timezone: 'UTC', paused: false },
       watermark: null,
@@ -114,6 +120,7 @@ describe('the API end to end, as an operator uses it', () => {
 
     const s = await srv.req('GET', '/api/jobs/sync', { token: READ })
     expect(s.json.definition.window).toEqual({ lookbackMs: 300_000, maxSpanMs: DAY })
+    expect(s.json.definition.keep.completed).toEqual({ ageMs: DAY, count: 1000 })
     expect(s.json.watermark).toBe(sync.json.run.window.to)
     expect(s.json.lastRun).toMatchObject({ id: sync.json.id, state: 'completed' })
 

@@ -23,6 +23,12 @@ export interface Issue {
 
 export type Schedule = z.output<typeof scheduleSchema>
 
+/** How long finished runs of one state are kept; null: no such bound. */
+export interface KeepRule {
+  ageMs: number | null
+  count: number | null
+}
+
 /** `definition` in the schema is any JSON object; this is what the server puts in it. */
 export interface Definition {
   priority?: number
@@ -33,6 +39,7 @@ export interface Definition {
   globalConcurrency?: number | null
   rateLimit?: { max: number; perMs: number } | null
   deadLetter?: string | null
+  keep?: { completed: KeepRule | false; failed: KeepRule; cancelled: KeepRule }
   window?: { lookbackMs: number; maxSpanMs: number | null } | null
   schedule?:
     | ({ cron: string; timezone: string; overlap: string; catchUp: string } & Record<

@@ -4,7 +4,7 @@ import { JsonView } from '../../components/JsonView'
 import { Time } from '../../components/Time'
 import { duration, utc } from '../../format'
 import { jobHref } from '../../router'
-import type { Definition, Job } from '../../types'
+import type { Definition, Job, KeepRule } from '../../types'
 
 type Row = [string, ComponentChildren]
 
@@ -19,6 +19,15 @@ function Pairs({ rows }: { rows: Row[] }) {
       ))}
     </dl>
   )
+}
+
+function rule(r: KeepRule | false): string {
+  if (r === false) return 'none'
+  const parts = [
+    ...(r.ageMs !== null ? [duration(r.ageMs)] : []),
+    ...(r.count !== null ? [`newest ${r.count}`] : []),
+  ]
+  return parts.length > 0 ? parts.join(', ') : 'forever'
 }
 
 function options(d: Definition): Row[] {
@@ -38,6 +47,11 @@ function options(d: Definition): Row[] {
     ['Rate limit', d.rateLimit ? `${d.rateLimit.max} per ${duration(d.rateLimit.perMs)}` : 'none'],
     ['Dead letter', d.deadLetter ? <a href={jobHref(d.deadLetter)}>{d.deadLetter}</a> : 'none'],
   ]
+  if (d.keep)
+    rows.push([
+      'Keeps',
+      `completed ${rule(d.keep.completed)}; failed ${rule(d.keep.failed)}; cancelled ${rule(d.keep.cancelled)}`,
+    ])
   if (d.window)
     rows.push([
       'Window',
