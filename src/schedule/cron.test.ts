@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ValidationError } from '../errors.js'
-import { compileCron, nextTicks } from './cron.js'
+import { compileCron, nextFireTimes, nextTicks } from './cron.js'
 
 /** The fire times in [from, to), as ISO strings. */
 function fires(cron: string, timezone: string, from: string, to: string): string[] {
@@ -121,5 +121,32 @@ describe('expressions', () => {
     expect(err).toBeInstanceOf(ValidationError)
     expect(err.issues[0]?.path).toBe(path)
     expect(err.issues[0]?.message).toMatch(message)
+  })
+})
+
+describe('nextFireTimes', () => {
+  it('gives the next fire times in a zone, and names the bad field', () => {
+    const after = new Date('2026-11-30T23:30:00Z')
+    expect(nextFireTimes('0 */2 * * *', { after, count: 2 }).map((d) => d.toISOString())).toEqual([
+      '2026-12-01T00:00:00.000Z',
+      '2026-12-01T02:00:00.000Z',
+    ])
+    expect(
+      nextFireTimes('0 9 * * *', { after, timezone: 'Asia/Kolkata', count: 1 })[0]?.toISOString(),
+    ).toBe('2026-12-01T03:30:00.000Z')
+    const issue = (f: () => unknown) => {
+      try {
+        f()
+      } catch (err) {
+        expect(err).toBeInstanceOf(ValidationError)
+        return (err as ValidationError).issues[0]?.path
+      }
+      throw new Error('expected a ValidationError')
+    }
+    expect(issue(() => nextFireTimes('61 * * * *'))).toBe('cron')
+    expect(issue(() => nextFireTimes('* * *'))).toBe('cron')
+    expect(issue(() => nextFireTimes('0 0 30 2 *'))).toBe('cron')
+    expect(issue(() => nextFireTimes('0 * * * *', { timezone: 'Mars/Olympus' }))).toBe('timezone')
+    expect(issue(() => nextFireTimes('0 * * * *', { count: 0 }))).toBe('count')
   })
 })

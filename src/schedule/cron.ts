@@ -82,3 +82,23 @@ export function nextTicks(schedule: CronSchedule, after: Date, n: number): Date[
   }
   return out
 }
+
+/**
+ * The next fire times of a cron expression, without a job or a database: to check a
+ * schedule read from configuration before anything starts. `count` defaults to 5,
+ * `after` to now, `timezone` to UTC. Throws `ValidationError` naming `cron` or
+ * `timezone` and saying what is wrong (an expression that never fires included), or
+ * naming `count` when it is not an integer from 1 to 1000.
+ */
+export function nextFireTimes(
+  cron: string,
+  options: { timezone?: string; after?: Date; count?: number } = {},
+): Date[] {
+  const count = options.count ?? 5
+  if (!Number.isInteger(count) || count < 1 || count > 1000)
+    throw new ValidationError('invalid count', [
+      { path: 'count', message: `expected an integer from 1 to 1000, got ${count}` },
+    ])
+  const schedule = compileCron(cron, options.timezone ?? 'UTC', '')
+  return nextTicks(schedule, options.after ?? new Date(), count)
+}
