@@ -34,6 +34,12 @@ const positiveDuration = duration.refine(
   'must be above 0 and at most 24 days',
 )
 
+const YEAR_MS = 366 * 86_400_000
+const yearSpan = duration.refine(
+  (ms) => ms > 0 && ms <= YEAR_MS,
+  'must be above 0 and at most 366 days',
+)
+
 const retrySchema = z
   .object({
     attempts: z.number().int().min(1).max(10_000),
@@ -75,8 +81,9 @@ const scheduleObject = z
     timezone: z.string().optional(),
     overlap: z.enum(['skip', 'queue', 'allow', 'cancel-previous']).optional(),
     catchUp: z.enum(['latest', 'all', 'none']).optional(),
-    catchUpWindow: positiveDuration.optional(),
-    startingDeadline: positiveDuration.optional(),
+    // compared in memory only: a monthly job may look back over a whole month and more
+    catchUpWindow: yearSpan.optional(),
+    startingDeadline: yearSpan.optional(),
     jitter: duration.refine((ms) => ms <= INT_MAX, 'at most 24 days').optional(),
   })
   .strict()
