@@ -226,6 +226,28 @@ it("items are kept as long as their job's runs", async () => {
   await until(async () => (await tw.items.list({ run: id })).length === 0)
 })
 
+it("a scheduled run and triggers at the tick's own instant each do all their items", async () => {
+  const clock = manualClock(Date.parse('2026-01-01T00:59:59.900Z'))
+  const tw = makeTickwork({ clock })
+  const done: string[] = []
+  tw.job('report', {
+    schedule: '0 * * * *',
+    run: ({ run, items }) =>
+      items.each(['u1', 'u2'], { key: (u) => u }, (u) => {
+        done.push(`${run.source}:${u}`)
+      }),
+  })
+  await tw.start()
+  clock.set(Date.parse('2026-01-01T01:00:00Z'))
+  await until(() => done.length === 2)
+  // the clock stands still: both triggers' runs carry the tick's own time
+  await tw.trigger('report', null, { wait: true })
+  await tw.trigger('report', null, { wait: true })
+  expect(done.sort()).toEqual(
+    ['manual:u1', 'manual:u1', 'manual:u2', 'manual:u2', 'schedule:u1', 'schedule:u2'].sort(),
+  )
+})
+
 it('refuses a bad schedule when the job is defined', () => {
   const tw = makeTickwork()
   expect(() => tw.job('a', { schedule: '61 * * * *', run: () => {} })).toThrow(ValidationError)

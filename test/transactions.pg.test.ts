@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest'
-import { makeTickwork, pgClient } from './helpers.js'
+import { drivers, freshSchema, makeTickwork, pgClient } from './helpers.js'
 
 it("enqueues inside the caller's pg transaction: rolled back, nothing; committed, the run", async () => {
   const tw = makeTickwork()
@@ -31,3 +31,24 @@ it("enqueues inside tickwork's own transaction, rolled back with it", async () =
   await tw.transaction((tx) => job.enqueueMany(bulk, { tx }))
   expect((await tw.runs.counts()).waiting).toBe(3)
 })
+
+it.each(drivers)(
+  "tw.query runs one statement on tickwork's database ($driver)",
+  async ({ database }) => {
+    const schema = freshSchema()
+    const tw = makeTickwork({ database: database(), schema })
+    const notes = `${schema}.notes`
+    await tw.query(`CREATE TABLE ${notes} (id int PRIMARY KEY, body text)`)
+    await tw.query(`INSERT INTO ${notes} VALUES ($1, $2), ($3, $4)`, [1, 'a', 2, 'b'])
+    const { rows } = await tw.query<{ id: number; body: string }>(
+      `SELECT * FROM ${notes} ORDER BY id`,
+    )
+    expect(rows).toEqual([
+      { id: 1, body: 'a' },
+      { id: 2, body: 'b' },
+    ])
+    await expect(tw.query(`INSERT INTO ${notes} VALUES ($1, $2)`, [1, 'again'])).rejects.toThrow(
+      /duplicate key/,
+    )
+  },
+)

@@ -274,9 +274,22 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
     return readAudit(store.db, store.s, options.job, options.limit ?? 100)
   }
 
-  /** Runs `fn` in a tickwork transaction; pass the handle as `tx` to enqueue inside it. */
+  /**
+   * Runs `fn` in a tickwork transaction; pass the handle as `tx` to enqueue inside it.
+   * Rejects with what `fn` threw (after rolling back), or with the driver's error.
+   */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return (await this.#open()).db.transaction(fn)
+  }
+
+  /**
+   * Runs one statement on tickwork's database, outside any transaction: for an app's
+   * own tables beside tickwork's, on the embedded store too, where there is no other
+   * connection. Rejects with the driver's error.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: rows are typed by each caller
+  async query<R = any>(text: string, params?: unknown[]): Promise<{ rows: R[] }> {
+    return (await this.#open()).db.query<R>(text, params)
   }
 
   /** Applies pending migrations now (otherwise done on first use). Returns the versions applied. */

@@ -1,4 +1,5 @@
 import type { QueueStore } from '../queue/store.js'
+import type { RunSource } from '../queue/types.js'
 
 /** One item's outcome as the item log keeps it. */
 export interface ItemOutcome {
@@ -8,16 +9,21 @@ export interface ItemOutcome {
 }
 
 /**
- * What a run's items are done for: its window, else its tick, else the run itself. A
- * run retried over the same scope skips the items that succeeded in it.
+ * What a run's items are done for: its window, else the schedule's tick it answers (by
+ * the schedule or a backfill), else the run itself. A run retried over the same scope
+ * skips the items that succeeded in it. A triggered run's tick is only the time it was
+ * triggered: two triggers at one instant, or one at a tick's own time, are not the same
+ * work, so each has its own scope.
  */
 export function itemScope(run: {
   id: string
+  source: RunSource
   tick: Date | null
   window: { from: Date; to: Date } | null
 }): string {
   if (run.window) return `window:${run.window.from.toISOString()}/${run.window.to.toISOString()}`
-  if (run.tick) return `tick:${run.tick.toISOString()}`
+  if (run.tick && (run.source === 'schedule' || run.source === 'backfill'))
+    return `tick:${run.tick.toISOString()}`
   return `run:${run.id}`
 }
 
