@@ -67,17 +67,40 @@ describe.each(drivers)('on $driver', ({ database }) => {
       onFailed: async ({ tx, run, payload, error }) => {
         await tx.query(`INSERT INTO ${table} VALUES ($1, $2)`, [
           (payload as { id: string }).id,
-          `${error.message} after ${run.attempt}`,
+          `${error.message} after ${run.attempt} (id ${typeof run.id})`,
         ])
       },
     })
     await tw.start()
     const { id } = await job.enqueue({ id: 'c-2' })
     await until(() => ended.includes(id))
-    expect(await marks()).toEqual({ 'c-2': 'rejected after 2' })
+    expect(await marks()).toEqual({ 'c-2': 'rejected after 2 (id string)' })
     // the dead letter was enqueued in the same transaction: it exists, whatever its state now
     const dead = await tw.runs.counts('dead')
     expect(Object.values(dead).reduce((a, b) => a + b, 0)).toBe(1)
+  })
+
+  it('a constraint the hook broke that fails only at commit fails the attempt, not forever', async () => {
+    const { tw, schema } = await setup({ database: database() })
+    const table = `"${schema}".deferred`
+    await tw.query(
+      `CREATE TABLE ${table} (id text, CONSTRAINT once UNIQUE (id) DEFERRABLE INITIALLY DEFERRED)`,
+    )
+    await tw.query(`INSERT INTO ${table} VALUES ('taken')`)
+    const job = tw.job('write', {
+      retry: { attempts: 2, backoff: 'fixed', delay: 1 },
+      run: () => null,
+      onCompleted: ({ tx, run }) =>
+        tx.query(`INSERT INTO ${table} VALUES ($1)`, [run.attempt === 1 ? 'taken' : 'fresh']),
+    })
+    await tw.start()
+    const { id } = await job.enqueue(null)
+    await until(async () => (await tw.runs.get(id))?.state === 'completed')
+    const run = await tw.runs.get(id)
+    expect(run?.attempt).toBe(2)
+    expect(run?.errors.map((e) => e.message)).toEqual([expect.stringContaining('duplicate key')])
+    const { rows } = await tw.query(`SELECT id FROM ${table} ORDER BY id`)
+    expect(rows).toEqual([{ id: 'fresh' }, { id: 'taken' }])
   })
 
   it('a throwing onFailed leaves the run held and is tried again until it commits', async () => {
@@ -129,11 +152,21 @@ it('the stalled-run sweep runs onFailed when it gives up a run whose worker died
   await worker.start({ maintenance: false })
   const { id } = await job.enqueue('c-4')
   await until(() => started)
-  const sweeper = makeTickwork({
-    schema,
-    clock: manualClock(workerClock.now() + 3_600_000),
-    leaseTime: '1s',
-  })
+  // a process that does not define the job sweeps first: the last attempt is not its to fail
+  const later = workerClock.now() + 3_600_000
+  const stranger = makeTickwork({ schema, clock: manualClock(later), leaseTime: '1s' })
+  stranger.job('other', { run: () => {} })
+  let swept = 0
+  stranger.on('run:stalled', () => swept++)
+  await stranger.start({ worker: false, scheduler: false })
+  // its sweep runs every half lease: three passes or so
+  await new Promise((r) => setTimeout(r, 1_500))
+  await stranger.stop()
+  expect(swept).toBe(0)
+  expect((await worker.runs.get(id))?.state).toBe('active')
+  expect(await marks()).toEqual({})
+  // later still: the stranger's passes hold the sweep's chore on its stopped clock
+  const sweeper = makeTickwork({ schema, clock: manualClock(later + 60_000), leaseTime: '1s' })
   define(sweeper)
   const failed: Array<TickworkEvents['run:failed']> = []
   sweeper.on('run:failed', (e) => failed.push(e))

@@ -257,7 +257,8 @@ export interface JobOptions<P = unknown, R = unknown> {
   onCompleted?(end: CompletedRun<P, R>): Promise<unknown> | unknown
   /**
    * Runs in the transaction that fails the run for good: after its last attempt, on a
-   * `PermanentError`, or when the stalled-run sweep gives up a run whose process died.
+   * `PermanentError`, or when the stalled-run sweep gives up a run whose process died
+   * (a sweep in a process that does not define the job leaves that to one that does).
    * If it throws, the failure is not written and is tried again (the worker keeps the
    * run meanwhile), so a failed run is never left without its hook's write.
    */

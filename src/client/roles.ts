@@ -3,7 +3,7 @@ import { type Alerts, createAlerts } from '../alerts/alerts.js'
 import { Maintenance } from '../maintenance/loop.js'
 import type { Retention } from '../maintenance/retention.js'
 import type { NewRun } from '../queue/enqueue.js'
-import { saveLimits } from '../queue/limits.js'
+import { saveHookFlags, saveLimits } from '../queue/limits.js'
 import type { QueueStore } from '../queue/store.js'
 import { Scheduler } from '../schedule/scheduler.js'
 import type { Emit } from '../worker/events.js'
@@ -88,6 +88,7 @@ export class Roles {
         fallback: DEFAULT_KEEP,
         deadLetterRun: (job) => d.deadLetterRun(job),
         defined: (job) => d.jobs().get(job),
+        names: () => [...d.jobs().keys()],
       })
       this.#maintenance.start()
     }
@@ -98,8 +99,13 @@ export class Roles {
     if (this.#worker) return Promise.resolve(this.#worker)
     this.#inline ??= (async () => {
       // where no process ever started, the shared limits are not yet in the database
-      for (const def of this.d.jobs().values())
-        if (def.shared) await saveLimits(store, def.name, def.shared)
+      const defs = [...this.d.jobs().values()]
+      for (const def of defs) if (def.shared) await saveLimits(store, def.name, def.shared)
+      await saveHookFlags(
+        store,
+        defs.filter((d) => d.onFailed).map((d) => d.name),
+        defs.filter((d) => !d.onFailed).map((d) => d.name),
+      )
       const worker = new Worker(this.#workerDeps(store))
       await worker.listenForCancels()
       return worker

@@ -4,7 +4,7 @@ import type { BackfillStatus } from '../backfill/backfill.js'
 import { ConflictError, NotFoundError, StateError } from '../errors.js'
 import { type LockBackend, triggerLockName, triggerOwner } from '../lock/lock.js'
 import { type Enqueued, insertRuns, type NewRun } from '../queue/enqueue.js'
-import { saveLimits } from '../queue/limits.js'
+import { saveHookFlags, saveLimits } from '../queue/limits.js'
 import type { QueueStore } from '../queue/store.js'
 import {
   declareSchedules,
@@ -316,6 +316,11 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
       for (const def of defs) {
         if (def.shared) await saveLimits(store, def.name, def.shared)
       }
+      await saveHookFlags(
+        store,
+        defs.filter((d) => d.onFailed).map((d) => d.name),
+        defs.filter((d) => !d.onFailed).map((d) => d.name),
+      )
       await declareSchedules(
         store,
         defs.flatMap((d) => (d.schedule ? [{ job: d.name, cron: d.schedule.cron }] : [])),

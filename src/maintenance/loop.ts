@@ -18,6 +18,8 @@ export interface MaintenanceDeps {
   deadLetterRun(job: string): Omit<NewRun, 'payload'>
   /** the definition of a job in this process, for its `onFailed` */
   defined(job: string): ResolvedJob | undefined
+  /** the jobs this process defines */
+  names(): string[]
 }
 
 /**

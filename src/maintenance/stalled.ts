@@ -22,9 +22,9 @@ export class StalledError extends TickworkError {
 export async function sweepStalled(
   store: QueueStore,
   emit: Emit,
-  jobs: Pick<MaintenanceDeps, 'deadLetterRun' | 'defined'>,
+  jobs: Pick<MaintenanceDeps, 'deadLetterRun' | 'defined' | 'names'>,
 ): Promise<number> {
-  const stalled = await findStalled(store, 500)
+  const stalled = await findStalled(store, 500, jobs.names())
   for (const run of stalled) {
     const holder = { id: run.id, attempt: run.attempt, worker: null }
     const error = attemptError(new StalledError(), run.attempt, store.clock.now())

@@ -1,6 +1,6 @@
 import type { Tx } from '../store/db.js'
 import { insertRuns, type NewRun } from './enqueue.js'
-import { type ActiveRun, type FetchRow, toActive } from './fetch.js'
+import { type ActiveRun, claimed, type FetchRow, toActive } from './fetch.js'
 import { fileIntoHistory } from './history.js'
 import type { QueueStore } from './store.js'
 import type { AttemptError } from './types.js'
@@ -50,7 +50,7 @@ const failSql = (s: string) => `
   ), filed AS (
     ${fileIntoHistory(s, { state: "'failed'", errors: 'errors || $4::jsonb', finishedAt: '$5' })}
   )
-  SELECT * FROM done`
+  SELECT ${claimed} FROM done r`
 
 /** Called in the transaction that fails a run for good: the job's `onFailed`. */
 export type OnFailed = (tx: Tx, run: ActiveRun) => Promise<unknown> | unknown

@@ -48,7 +48,8 @@ const fetchSql = (s: string) => `
   FROM picked WHERE r.id = picked.id
   RETURNING ${claimed}`
 
-const claimed = `r.id::text, r.job, r.payload, r.attempt, r.max_attempts, r.backoff, r.timeout_ms,
+/** The columns of a taken run, as `toActive` reads them (ids as text, on every driver). */
+export const claimed = `r.id::text, r.job, r.payload, r.attempt, r.max_attempts, r.backoff, r.timeout_ms,
   r.dead_letter, r.key, r.priority, r.source, r.created_at, r.run_at,
   r.tick, r.window_from, r.window_to, r.backfill::text`
 

@@ -40,9 +40,14 @@ export async function releaseRuns(store: QueueStore, worker: string, ids: string
 }
 
 const expiredSql = (s: string) => `
-  SELECT id::text, job, attempt, max_attempts, dead_letter, backoff, source, started_at
-  FROM ${s}.runs WHERE state = 'active' AND lease_until < $1
-  ORDER BY lease_until LIMIT $2`
+  SELECT r.id::text, r.job, r.attempt, r.max_attempts, r.dead_letter, r.backoff, r.source,
+    r.started_at
+  FROM ${s}.runs r LEFT JOIN ${s}.queues q ON q.job = r.job
+  WHERE r.state = 'active' AND r.lease_until < $1
+    -- a last attempt whose failure runs an onFailed this process lacks: left to one that has it
+    AND NOT (COALESCE(q.on_failed, false) AND r.attempt >= r.max_attempts
+             AND r.job <> ALL($3::text[]))
+  ORDER BY r.lease_until LIMIT $2`
 
 /** An active run whose worker stopped renewing its lease. */
 export interface StalledRun {
@@ -56,8 +61,16 @@ export interface StalledRun {
   startedAt: Date | null
 }
 
-/** Active runs whose lease has lapsed: their process died or hung. */
-export async function findStalled(store: QueueStore, limit: number): Promise<StalledRun[]> {
+/**
+ * Active runs whose lease has lapsed: their process died or hung. `defined` are the jobs
+ * this process defines: the last attempt of a job defined elsewhere with `onFailed` is
+ * not this process's to fail.
+ */
+export async function findStalled(
+  store: QueueStore,
+  limit: number,
+  defined: string[],
+): Promise<StalledRun[]> {
   const { rows } = await store.db.query<{
     id: string
     job: string
@@ -67,7 +80,7 @@ export async function findStalled(store: QueueStore, limit: number): Promise<Sta
     backoff: Backoff
     source: RunSource
     started_at: Date | null
-  }>(expiredSql(store.s), [nowDate(store), limit])
+  }>(expiredSql(store.s), [nowDate(store), limit, defined])
   return rows.map((r) => ({
     id: r.id,
     job: r.job,

@@ -27,6 +27,25 @@ export async function saveLimits(store: QueueStore, job: string, limits: SharedL
   ])
 }
 
+/**
+ * Records which jobs this process defines with an `onFailed` hook (and which without),
+ * so a sweep in a process that does not define a job knows to leave its last attempts
+ * to one that does. Leaves the limit columns to `saveLimits`.
+ */
+export async function saveHookFlags(store: QueueStore, hooked: string[], plain: string[]) {
+  if (hooked.length > 0)
+    await store.db.query(
+      `INSERT INTO ${store.s}.queues (job, on_failed) SELECT unnest($1::text[]), true
+       ON CONFLICT (job) DO UPDATE SET on_failed = true`,
+      [hooked],
+    )
+  if (plain.length > 0)
+    await store.db.query(
+      `UPDATE ${store.s}.queues SET on_failed = false WHERE job = ANY($1::text[]) AND on_failed`,
+      [plain],
+    )
+}
+
 interface QueueRow {
   concurrency: number | null
   rate_max: number | null

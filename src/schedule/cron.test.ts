@@ -148,5 +148,7 @@ describe('nextFireTimes', () => {
     expect(issue(() => nextFireTimes('0 0 30 2 *'))).toBe('cron')
     expect(issue(() => nextFireTimes('0 * * * *', { timezone: 'Mars/Olympus' }))).toBe('timezone')
     expect(issue(() => nextFireTimes('0 * * * *', { count: 0 }))).toBe('count')
+    expect(issue(() => nextFireTimes('0 * * * *', { after: new Date('nope') }))).toBe('after')
+    expect(issue(() => nextFireTimes('0 * * * *', { after: 'soon' as never }))).toBe('after')
   })
 })

@@ -88,7 +88,8 @@ export function nextTicks(schedule: CronSchedule, after: Date, n: number): Date[
  * schedule read from configuration before anything starts. `count` defaults to 5,
  * `after` to now, `timezone` to UTC. Throws `ValidationError` naming `cron` or
  * `timezone` and saying what is wrong (an expression that never fires included), or
- * naming `count` when it is not an integer from 1 to 1000.
+ * naming `count` when it is not an integer from 1 to 1000, or `after` when it is not a
+ * valid Date.
  */
 export function nextFireTimes(
   cron: string,
@@ -99,6 +100,11 @@ export function nextFireTimes(
     throw new ValidationError('invalid count', [
       { path: 'count', message: `expected an integer from 1 to 1000, got ${count}` },
     ])
+  const after = options.after ?? new Date()
+  if (!(after instanceof Date) || Number.isNaN(after.getTime()))
+    throw new ValidationError('invalid after', [
+      { path: 'after', message: `expected a valid Date, got ${String(after)}` },
+    ])
   const schedule = compileCron(cron, options.timezone ?? 'UTC', '')
-  return nextTicks(schedule, options.after ?? new Date(), count)
+  return nextTicks(schedule, after, count)
 }

@@ -242,7 +242,7 @@ export async function releasePending(
     const { rows } = await tx.query<{ pending: Date | null }>(lockSql(store.s), [job.name])
     const tick = rows[0]?.pending
     if (!tick) return null
-    if (job.window) await lockStarts(tx, store, job.name)
+    await lockStarts(tx, store, job.name)
     if ((await liveRuns(tx, store, job.name)).length > 0) return null
     return { tick, id: await runHeld(tx, store, job, tick) }
   })

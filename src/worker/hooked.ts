@@ -18,7 +18,8 @@ export type HookedOutcome =
  * Completes a run and runs its job's `onCompleted` in one transaction, so the user's
  * write commits exactly when the completion does. A database error is tried again with
  * a growing pause while the worker goes on renewing the run's lease (once stopping,
- * one try is all); an error of the hook itself is the attempt's failure.
+ * one try is all); an error of the hook itself, or a constraint its writes broke that
+ * fails only at commit, is the attempt's failure.
  */
 export async function completeHooked(
   d: WorkerDeps,
@@ -30,11 +31,13 @@ export async function completeHooked(
 ): Promise<HookedOutcome> {
   for (let pause = 100; ; pause = Math.min(pause * 2, 5000)) {
     let refused: { error: unknown } | undefined
+    let hooked = false
     try {
       const ours = await d.store.db.transaction(async (tx) => {
         if (!(await completeRunIn(d.store, tx, d.workerId, done))) return false
         try {
           await hook({ tx, run: runInfo(run), payload: run.payload, result: value })
+          hooked = true
         } catch (error) {
           refused = { error }
           throw error
@@ -44,9 +47,17 @@ export async function completeHooked(
       return { kind: ours ? 'written' : 'lost' }
     } catch (err) {
       if (refused) return { kind: 'refused', error: refused.error }
+      // a deferred constraint the hook's writes broke fails at COMMIT, every time alike
+      if (hooked && integrityViolation(err)) return { kind: 'refused', error: err }
       d.emit('error', err as Error)
       if (stopping()) return { kind: 'abandoned' }
       await new Promise((r) => setTimeout(r, pause))
     }
   }
+}
+
+/** SQLSTATE class 23: the data broke a constraint, which no retry of the write mends. */
+function integrityViolation(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' && code.startsWith('23')
 }
