@@ -25,6 +25,12 @@ const program = new Command('tickwork')
   .exitOverride()
   .showHelpAfterError('(add --help for usage)')
 
+// a config module loads for every command: this tells it which, so demo feeders and the
+// like start only where the jobs run (`start`), not for `tickwork jobs`
+program.hook('preAction', (_program, action) => {
+  process.env.TICKWORK_COMMAND = action.name()
+})
+
 registerStart(program)
 registerMigrate(program)
 registerJobs(program)
