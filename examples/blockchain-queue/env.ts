@@ -1,5 +1,5 @@
-import { ValidationError } from 'tickwork'
 import { z } from 'zod'
+import { type Env, httpUrl, readEnv, schemaName, wholeNumber } from '../shared/env.js'
 
 /** How the blockchain queue app is set up; every field has a default but the chain's URL. */
 export interface BlockchainQueueOptions {
@@ -19,18 +19,10 @@ const flag = z
   .optional()
 
 const envSchema = z.object({
-  BLOCKCHAIN_QUEUE_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,49}$/, 'expected lower-case letters, digits and _, at most 50')
-    .optional(),
-  BLOCKCHAIN_SERVICE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  BLOCKCHAIN_QUEUE_SCHEMA: schemaName.optional(),
+  BLOCKCHAIN_SERVICE_URL: httpUrl.optional(),
   BLOCKCHAIN_MOCK_ENABLED: flag,
-  BLOCKCHAIN_TIMEOUT_MS: z
-    .string()
-    .regex(/^\d+$/, 'expected a whole number of milliseconds')
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= 600_000, 'expected 1-600000')
-    .optional(),
+  BLOCKCHAIN_TIMEOUT_MS: wholeNumber('milliseconds', 1, 600_000).optional(),
   BLOCKCHAIN_FAKE_FAILURE_RATE: z
     .string()
     .regex(/^\d*\.?\d+$/, 'expected a number from 0 to 1')
@@ -46,21 +38,8 @@ export type BlockchainQueueEnv = z.output<typeof envSchema>
  * Reads and checks the app's environment variables (empty ones count as unset).
  * Throws `ValidationError` naming each bad variable.
  */
-export function readBlockchainQueueEnv(env: NodeJS.ProcessEnv = process.env): BlockchainQueueEnv {
-  const set = Object.fromEntries(
-    Object.keys(envSchema.shape)
-      .filter((k) => env[k] !== undefined && env[k] !== '')
-      .map((k) => [k, env[k]]),
-  )
-  const r = envSchema.safeParse(set)
-  if (r.success) return r.data
-  throw new ValidationError(
-    'invalid blockchain queue environment',
-    r.error.issues.map((i) => ({
-      path: String(i.path[0]),
-      message: `${i.message}, got ${JSON.stringify(set[String(i.path[0])])}`,
-    })),
-  )
+export function readBlockchainQueueEnv(env: Env = process.env): BlockchainQueueEnv {
+  return readEnv(envSchema, env, 'blockchain queue environment')
 }
 
 /**
@@ -68,9 +47,7 @@ export function readBlockchainQueueEnv(env: NodeJS.ProcessEnv = process.env): Bl
  * `BLOCKCHAIN_MOCK_ENABLED`, `BLOCKCHAIN_TIMEOUT_MS`. Throws `ValidationError` naming each
  * bad variable.
  */
-export function blockchainQueueOptionsFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
-): BlockchainQueueOptions {
+export function blockchainQueueOptionsFromEnv(env: Env = process.env): BlockchainQueueOptions {
   const e = readBlockchainQueueEnv(env)
   return {
     schema: e.BLOCKCHAIN_QUEUE_SCHEMA,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { type Fake, type Reply, startFake } from '../shared/fake.js'
+import { type Fake, gate, type Reply, startFake } from '../shared/fake.js'
 import { type WritePayload, writePayload } from './chain.js'
 
 /** How the fake chain behaves; every field may be changed while it runs. */
@@ -41,7 +41,7 @@ export interface FakeChain extends Fake {
  */
 export async function startFakeChain(options: FakeChainOptions = {}): Promise<FakeChain> {
   let block = 1000
-  let gate: Promise<void> | undefined
+  const held = gate()
   const state = {
     options: { failureRate: 0, latencyMs: 0, random: Math.random, ...options },
     calls: [] as ChainCall[],
@@ -75,23 +75,12 @@ export async function startFakeChain(options: FakeChainOptions = {}): Promise<Fa
     try {
       if (state.options.latencyMs > 0)
         await new Promise((r) => setTimeout(r, state.options.latencyMs))
-      await gate
+      await held.pass()
       call.reply = decide(parsed.data)
       return call.reply
     } finally {
       state.inFlight -= 1
     }
   })
-  return Object.assign(state, fake, {
-    hold() {
-      let open = () => {}
-      gate = new Promise<void>((r) => {
-        open = r
-      })
-      return () => {
-        gate = undefined
-        open()
-      }
-    },
-  })
+  return Object.assign(state, fake, { hold: held.hold })
 }

@@ -1,5 +1,5 @@
-import { nextFireTimes, ValidationError } from 'tickwork'
 import { z } from 'zod'
+import { cronSetting, type Env, readEnv, schemaName, wholeNumber } from '../shared/env.js'
 
 /** How the conversation cleanup app is set up; every field has a default. */
 export interface ConversationCleanupOptions {
@@ -16,40 +16,13 @@ export interface ConversationCleanupOptions {
   lockTimeoutMs?: number
 }
 
-const whole = (what: string, min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, `expected a whole number of ${what}`)
-    .transform(Number)
-    .refine((n) => n >= min && n <= max, `expected ${min}-${max}`)
-
 const envSchema = z.object({
-  CONVERSATION_CLEANUP_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,49}$/, 'expected lower-case letters, digits and _, at most 50')
-    .optional(),
+  CONVERSATION_CLEANUP_SCHEMA: schemaName.optional(),
   // a week at most: a longer idle threshold is a retention policy, not a session timeout
-  CONVERSATION_CLEANUP_THRESHOLD_MINUTES: whole('minutes', 1, 10_080).optional(),
-  CONVERSATION_CLEANUP_CRON: z
-    .string()
-    .superRefine((cron, ctx) => {
-      const problem = cronProblem(cron)
-      if (problem) ctx.addIssue({ code: 'custom', message: problem })
-    })
-    .optional(),
-  CONVERSATION_CLEANUP_LOCK_TIMEOUT_MS: whole('milliseconds', 1, 600_000).optional(),
+  CONVERSATION_CLEANUP_THRESHOLD_MINUTES: wholeNumber('minutes', 1, 10_080).optional(),
+  CONVERSATION_CLEANUP_CRON: cronSetting(),
+  CONVERSATION_CLEANUP_LOCK_TIMEOUT_MS: wholeNumber('milliseconds', 1, 600_000).optional(),
 })
-
-/** What tickwork's own cron parser says of an expression; undefined when it is valid. */
-function cronProblem(cron: string): string | undefined {
-  try {
-    nextFireTimes(cron, { count: 1 })
-    return undefined
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err
-    return err.issues.map((i) => i.message).join('; ') || err.message
-  }
-}
 
 /**
  * The app's options from the environment: `CONVERSATION_CLEANUP_SCHEMA`,
@@ -58,23 +31,9 @@ function cronProblem(cron: string): string | undefined {
  * `ValidationError` naming each bad variable and the value it got.
  */
 export function conversationCleanupOptionsFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
+  env: Env = process.env,
 ): ConversationCleanupOptions {
-  const set = Object.fromEntries(
-    Object.keys(envSchema.shape)
-      .filter((k) => env[k] !== undefined && env[k] !== '')
-      .map((k) => [k, env[k]]),
-  )
-  const r = envSchema.safeParse(set)
-  if (!r.success)
-    throw new ValidationError(
-      'invalid conversation cleanup environment',
-      r.error.issues.map((i) => ({
-        path: String(i.path[0]),
-        message: `${i.message}, got ${JSON.stringify(set[String(i.path[0])])}`,
-      })),
-    )
-  const e = r.data
+  const e = readEnv(envSchema, env, 'conversation cleanup environment')
   const options: ConversationCleanupOptions = {
     schema: e.CONVERSATION_CLEANUP_SCHEMA,
     thresholdMinutes: e.CONVERSATION_CLEANUP_THRESHOLD_MINUTES,

@@ -1,4 +1,4 @@
-import type { Job, RunContext, Tickwork } from 'tickwork'
+import type { Duration, Job, RunContext, StandardSchemaV1, Tickwork } from 'tickwork'
 import { checkReportingOptions, type ReportingOptions } from './env.js'
 import {
   type DayPayload,
@@ -159,39 +159,58 @@ export async function installReporting(
     await tx.exec(ddl(s))
   })
 
-  const ref = (ctx: RunContext<unknown>) => ctx.run.tick ?? ctx.run.runAt
-  const dailySnapshot = tw.job('daily-snapshot', {
-    payload: dayPayload,
-    schedule: schedule('0 0 * * *', '7d'),
-    timeout: '30m',
-    retry,
-    concurrency: o.concurrency,
-    run: (ctx) => {
-      const day = snapshotDay(ctx.payload, ref(ctx))
-      return build(ctx, snapshots, day.day, day)
+  /** A scheduled report job: `report` over the period `periodOf` picks from the payload or the tick. */
+  function reportJob<T, P>(
+    name: string,
+    spec: {
+      payload: StandardSchemaV1<unknown, T>
+      cron: string
+      catchUpWindow: string
+      timeout: Duration
+      report: Report<P>
+      periodOf: (payload: T, ref: Date) => P
+      nameOf: (period: P) => string
     },
-  })
-  const dailyReport = tw.job('daily-report', {
+  ): Job<T> {
+    return tw.job(name, {
+      payload: spec.payload,
+      schedule: schedule(spec.cron, spec.catchUpWindow),
+      timeout: spec.timeout,
+      retry,
+      concurrency: o.concurrency,
+      run: (ctx) => {
+        // a manual run has no tick: its period is counted from when it started
+        const period = spec.periodOf(ctx.payload, ctx.run.tick ?? ctx.run.runAt)
+        return build(ctx, spec.report, spec.nameOf(period), period)
+      },
+    })
+  }
+  const dailySnapshot = reportJob('daily-snapshot', {
     payload: dayPayload,
-    schedule: schedule('59 23 * * *', '7d'),
+    cron: '0 0 * * *',
+    catchUpWindow: '7d',
     timeout: '30m',
-    retry,
-    concurrency: o.concurrency,
-    run: (ctx) => {
-      const day = reportDay(ctx.payload, ref(ctx))
-      return build(ctx, dailyReports, day.day, day)
-    },
+    report: snapshots,
+    periodOf: snapshotDay,
+    nameOf: (d) => d.day,
   })
-  const monthlySummary = tw.job('monthly-summary', {
+  const dailyReport = reportJob('daily-report', {
+    payload: dayPayload,
+    cron: '59 23 * * *',
+    catchUpWindow: '7d',
+    timeout: '30m',
+    report: dailyReports,
+    periodOf: reportDay,
+    nameOf: (d) => d.day,
+  })
+  const monthlySummary = reportJob('monthly-summary', {
     payload: monthPayload,
-    schedule: schedule('1 0 1 * *', '24d'),
+    cron: '1 0 1 * *',
+    catchUpWindow: '24d',
     timeout: '60m',
-    retry,
-    concurrency: o.concurrency,
-    run: (ctx) => {
-      const month = summaryMonth(ctx.payload, ref(ctx))
-      return build(ctx, monthlySummaries, month.month, month)
-    },
+    report: monthlySummaries,
+    periodOf: summaryMonth,
+    nameOf: (m) => m.month,
   })
 
   return {

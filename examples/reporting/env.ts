@@ -1,5 +1,6 @@
 import { ValidationError } from 'tickwork'
 import { z } from 'zod'
+import { type Env, readEnv, schemaName } from '../shared/env.js'
 
 /** What the reporting app is configured with (see `installReporting`). */
 export interface ReportingOptions {
@@ -16,9 +17,6 @@ export interface ReportingEnv extends Required<ReportingOptions> {
   demoUsers: number
 }
 
-const schemaName = z
-  .string()
-  .regex(/^[a-z_][a-z0-9_]{0,49}$/, 'lower-case letters, digits and _, at most 50')
 const intVar = (min: number, max: number) =>
   z.coerce.number().int(`expected an integer ${min}-${max}`).min(min).max(max)
 
@@ -53,20 +51,8 @@ export function checkReportingOptions(options: ReportingOptions): Required<Repor
  * `REPORTING_DEMO_USERS` (250). An empty variable counts as unset. Throws
  * `ValidationError` naming the variable for a bad value.
  */
-export function reportingOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): ReportingEnv {
-  const given = Object.fromEntries(
-    Object.keys(envSchema.shape).flatMap((k) => (env[k] ? [[k, env[k]]] : [])),
-  )
-  const parsed = envSchema.safeParse(given)
-  if (!parsed.success)
-    throw new ValidationError(
-      'invalid reporting environment',
-      parsed.error.issues.map((i) => ({
-        path: i.path.join('.'),
-        message: `${i.message}, got ${JSON.stringify(given[String(i.path[0])])}`,
-      })),
-    )
-  const e = parsed.data
+export function reportingOptionsFromEnv(env: Env = process.env): ReportingEnv {
+  const e = readEnv(envSchema, env, 'reporting environment')
   return {
     schema: e.REPORTING_SCHEMA,
     batchSize: e.REPORTING_BATCH_SIZE,

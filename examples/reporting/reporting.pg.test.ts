@@ -5,7 +5,7 @@ import { TimeoutError, ValidationError } from 'tickwork'
 import { describe, expect, it } from 'vitest'
 import { cli } from '../../test/cli/cli.js'
 import { freshSchema, makeTickwork, manualClock, pgClient, until } from '../../test/helpers.js'
-import { installReporting } from './app.js'
+import { installReporting, type ReportTable } from './app.js'
 import { reportingOptionsFromEnv } from './env.js'
 
 const db = await pgClient()
@@ -76,6 +76,18 @@ function figures(txs: Tx[], user: number, start: number, end: number) {
   }
 }
 
+/** The columns a daily report and a monthly summary share, as `figures` expects them. */
+function balances(f: ReturnType<typeof figures>) {
+  return {
+    opening_cents: f.opening,
+    income_cents: f.income,
+    expense_cents: f.expense,
+    closing_cents: f.closing,
+    tx_count: f.count,
+    by_category: f.byCategory,
+  }
+}
+
 describe('the schedules', () => {
   it('23:59, 00:00 and 00:01 on the 1st each run their job once, for the legacy periods, in batches of 100', async () => {
     const { clock, tw, app, lines, s } = await setup('2026-01-31T23:58:30Z', {
@@ -88,6 +100,19 @@ describe('the schedules', () => {
       `INSERT INTO ${s}.transactions VALUES (1, 1, '2026-01-31T23:59:30Z', 'expense', 'dining', 'main', 4321)`,
     )
     const txs = await transactions(s)
+    /** Checks each of the 250 users' rows of `table` for `period` against the transactions from `start` to `end`. */
+    const everyUser = async (
+      table: ReportTable,
+      period: string,
+      [start, end]: [string, string],
+      expected: (f: ReturnType<typeof figures>) => Record<string, unknown>,
+    ) => {
+      const rows = await app.rows(table, period)
+      expect(rows).toHaveLength(250)
+      for (const r of rows)
+        expect(r).toMatchObject(expected(figures(txs, r.user_id as number, at(start), at(end))))
+      return rows
+    }
     await tw.start()
 
     clock.set(at('2026-01-31T23:59:00.010Z'))
@@ -110,23 +135,17 @@ describe('the schedules', () => {
       'batch 100-200: 100 ok, 0 failed',
       'batch 200-250: 50 ok, 0 failed',
     ])
-    const reports = await app.rows('daily_reports', '2026-01-31')
-    expect(reports).toHaveLength(250)
-    const day = [at('2026-01-31T00:00:00Z'), at('2026-01-31T23:59:00Z')] as const
-    for (const r of reports) {
-      const f = figures(txs, r.user_id as number, ...day)
-      expect(r).toMatchObject({
+    const reports = await everyUser(
+      'daily_reports',
+      '2026-01-31',
+      ['2026-01-31T00:00:00Z', '2026-01-31T23:59:00Z'],
+      (f) => ({
         day: '2026-01-31',
-        opening_cents: f.opening,
-        income_cents: f.income,
-        expense_cents: f.expense,
-        closing_cents: f.closing,
-        tx_count: f.count,
-        by_category: f.byCategory,
-        as_of: new Date(day[1]),
+        ...balances(f),
+        as_of: new Date('2026-01-31T23:59:00Z'),
         run_id: report.id,
-      })
-    }
+      }),
+    )
     // nothing else ran before its time
     expect((await tw.runs.counts('daily-snapshot')).completed).toBe(0)
     expect((await tw.runs.counts('monthly-summary')).completed).toBe(0)
@@ -134,19 +153,18 @@ describe('the schedules', () => {
     clock.set(at('2026-02-01T00:00:00.010Z'))
     const snapshot = await onlyRun(tw, 'daily-snapshot')
     expect(snapshot.result).toMatchObject({ period: '2026-01-31', users: 250, changed: 250 })
-    const snapshots = await app.rows('daily_snapshots', '2026-01-31')
-    expect(snapshots).toHaveLength(250)
-    const whole = [at('2026-01-31T00:00:00Z'), at('2026-02-01T00:00:00Z')] as const
-    for (const r of snapshots) {
-      const f = figures(txs, r.user_id as number, ...whole)
-      expect(r).toMatchObject({
+    const snapshots = await everyUser(
+      'daily_snapshots',
+      '2026-01-31',
+      ['2026-01-31T00:00:00Z', '2026-02-01T00:00:00Z'],
+      (f) => ({
         balance_cents: f.closing,
         by_pocket: f.byPocket,
         day_income_cents: f.income,
         day_expense_cents: f.expense,
         day_tx_count: f.count,
-      })
-    }
+      }),
+    )
     // the snapshot sees the whole day; the 23:59 report (as the original's) did not
     const user1 = (rows: Record<string, unknown>[]) => rows.find((r) => r.user_id === 1)
     expect(user1(snapshots)?.balance_cents).toBe((user1(reports)?.closing_cents as number) - 4321)
@@ -154,21 +172,13 @@ describe('the schedules', () => {
     clock.set(at('2026-02-01T00:01:00.010Z'))
     const summary = await onlyRun(tw, 'monthly-summary')
     expect(summary.result).toMatchObject({ period: '2026-01-01', users: 250, changed: 250 })
-    const summaries = await app.rows('monthly_summaries', '2026-01-01')
-    expect(summaries).toHaveLength(250)
-    const month = [at('2026-01-01T00:00:00Z'), at('2026-02-01T00:00:00Z')] as const
+    const summaries = await everyUser(
+      'monthly_summaries',
+      '2026-01-01',
+      ['2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'],
+      (f) => ({ month: '2026-01-01', ...balances(f), active_days: f.activeDays }),
+    )
     for (const r of summaries) {
-      const f = figures(txs, r.user_id as number, ...month)
-      expect(r).toMatchObject({
-        month: '2026-01-01',
-        opening_cents: f.opening,
-        income_cents: f.income,
-        expense_cents: f.expense,
-        closing_cents: f.closing,
-        tx_count: f.count,
-        active_days: f.activeDays,
-        by_category: f.byCategory,
-      })
       // the month closes where the last day's snapshot stands, last minute included
       expect(r.closing_cents).toBe(snapshots.find((x) => x.user_id === r.user_id)?.balance_cents)
     }

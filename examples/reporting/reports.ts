@@ -30,6 +30,36 @@ const BY_CATEGORY = `SELECT user_id, jsonb_object_agg(category, cents) AS by_cat
 const FLOWS = `COALESCE(SUM(amount_cents) FILTER (WHERE at >= $1 AND kind = 'income'), 0) AS income_cents,
     COALESCE(SUM(amount_cents) FILTER (WHERE at >= $1 AND kind = 'expense'), 0) AS expense_cents`
 
+/** The columns `balances` gives every report built on it. */
+const BALANCE_FIGURES = [
+  'opening_cents',
+  'income_cents',
+  'expense_cents',
+  'closing_cents',
+  'tx_count',
+  'by_category',
+]
+
+/**
+ * Each user's opening and closing balance, income, expenses, count and net per category
+ * for the period from $1 to $2, plus the report's own `sum` (its leading comma included)
+ * and `select` columns; users signed up before the parameter `usersBefore`.
+ */
+const balances = (s: string, own: { sum?: string; select: string; usersBefore: string }) =>
+  `WITH x AS (${SIGNED(s)}),
+     sums AS (SELECT user_id, COALESCE(SUM(signed) FILTER (WHERE at < $1), 0) AS opening_cents,
+                ${FLOWS}, COALESCE(SUM(signed), 0) AS closing_cents,
+                COUNT(*) FILTER (WHERE at >= $1) AS tx_count${own.sum ?? ''}
+              FROM x GROUP BY user_id),
+     cats AS (${BY_CATEGORY})
+   SELECT u.id AS user_id, COALESCE(opening_cents, 0) AS opening_cents,
+     COALESCE(income_cents, 0) AS income_cents, COALESCE(expense_cents, 0) AS expense_cents,
+     COALESCE(closing_cents, 0) AS closing_cents, COALESCE(tx_count, 0) AS tx_count,
+     COALESCE(by_category, '{}'::jsonb) AS by_category, ${own.select}
+   FROM ${s}.users u LEFT JOIN sums ON sums.user_id = u.id
+     LEFT JOIN cats ON cats.user_id = u.id
+   WHERE u.created_at < ${own.usersBefore} ORDER BY u.id`
+
 async function rows(db: Queryable, text: string, params: unknown[]): Promise<ReportRow[]> {
   return (await db.query<ReportRow>(text, params)).rows
 }
@@ -72,33 +102,13 @@ export const snapshots: Report<Day> = {
 export const dailyReports: Report<Day> = {
   table: 'daily_reports',
   period: 'day',
-  figures: [
-    'opening_cents',
-    'income_cents',
-    'expense_cents',
-    'closing_cents',
-    'tx_count',
-    'by_category',
-    'as_of',
-  ],
+  figures: [...BALANCE_FIGURES, 'as_of'],
   compute: (db, s, day) =>
-    rows(
-      db,
-      `WITH x AS (${SIGNED(s)}),
-         sums AS (SELECT user_id, COALESCE(SUM(signed) FILTER (WHERE at < $1), 0) AS opening_cents,
-                    ${FLOWS}, COALESCE(SUM(signed), 0) AS closing_cents,
-                    COUNT(*) FILTER (WHERE at >= $1) AS tx_count
-                  FROM x GROUP BY user_id),
-         cats AS (${BY_CATEGORY})
-       SELECT u.id AS user_id, COALESCE(opening_cents, 0) AS opening_cents,
-         COALESCE(income_cents, 0) AS income_cents, COALESCE(expense_cents, 0) AS expense_cents,
-         COALESCE(closing_cents, 0) AS closing_cents, COALESCE(tx_count, 0) AS tx_count,
-         COALESCE(by_category, '{}'::jsonb) AS by_category, $2::timestamptz AS as_of
-       FROM ${s}.users u LEFT JOIN sums ON sums.user_id = u.id
-         LEFT JOIN cats ON cats.user_id = u.id
-       WHERE u.created_at < $3 ORDER BY u.id`,
-      [day.start, new Date(+day.start + (23 * 60 + 59) * 60_000), day.end],
-    ),
+    rows(db, balances(s, { select: '$2::timestamptz AS as_of', usersBefore: '$3' }), [
+      day.start,
+      new Date(+day.start + (23 * 60 + 59) * 60_000),
+      day.end,
+    ]),
 }
 
 /**
@@ -109,32 +119,15 @@ export const dailyReports: Report<Day> = {
 export const monthlySummaries: Report<Month> = {
   table: 'monthly_summaries',
   period: 'month',
-  figures: [
-    'opening_cents',
-    'income_cents',
-    'expense_cents',
-    'closing_cents',
-    'tx_count',
-    'active_days',
-    'by_category',
-  ],
+  figures: [...BALANCE_FIGURES, 'active_days'],
   compute: (db, s, month) =>
     rows(
       db,
-      `WITH x AS (${SIGNED(s)}),
-         sums AS (SELECT user_id, COALESCE(SUM(signed) FILTER (WHERE at < $1), 0) AS opening_cents,
-                    ${FLOWS}, COALESCE(SUM(signed), 0) AS closing_cents,
-                    COUNT(*) FILTER (WHERE at >= $1) AS tx_count,
-                    COUNT(DISTINCT (at AT TIME ZONE 'UTC')::date) FILTER (WHERE at >= $1) AS active_days
-                  FROM x GROUP BY user_id),
-         cats AS (${BY_CATEGORY})
-       SELECT u.id AS user_id, COALESCE(opening_cents, 0) AS opening_cents,
-         COALESCE(income_cents, 0) AS income_cents, COALESCE(expense_cents, 0) AS expense_cents,
-         COALESCE(closing_cents, 0) AS closing_cents, COALESCE(tx_count, 0) AS tx_count,
-         COALESCE(active_days, 0) AS active_days, COALESCE(by_category, '{}'::jsonb) AS by_category
-       FROM ${s}.users u LEFT JOIN sums ON sums.user_id = u.id
-         LEFT JOIN cats ON cats.user_id = u.id
-       WHERE u.created_at < $2 ORDER BY u.id`,
+      balances(s, {
+        sum: `, COUNT(DISTINCT (at AT TIME ZONE 'UTC')::date) FILTER (WHERE at >= $1) AS active_days`,
+        select: 'COALESCE(active_days, 0) AS active_days',
+        usersBefore: '$2',
+      }),
       [month.start, month.end],
     ),
 }

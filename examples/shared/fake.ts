@@ -22,6 +22,34 @@ export interface FakeRequest {
   body: unknown
 }
 
+/** Where a fake's handler waits before answering, so a test can catch requests in flight. */
+export interface Gate {
+  /** resolves at once while open; while held, once released */
+  pass(): Promise<void>
+  /** holds every `pass` until the returned function is called */
+  hold(): () => void
+}
+
+/** A new, open `Gate`. */
+export function gate(): Gate {
+  let held: Promise<void> | undefined
+  return {
+    pass: async () => {
+      await held
+    },
+    hold() {
+      let open = () => {}
+      held = new Promise<void>((resolve) => {
+        open = resolve
+      })
+      return () => {
+        held = undefined
+        open()
+      }
+    },
+  }
+}
+
 /**
  * Starts an HTTP fake that answers JSON. It does not keep the process alive (the demo's
  * process exits once tickwork stopped), and it only listens on the loopback interface.

@@ -1,5 +1,5 @@
-import { nextFireTimes, ValidationError } from 'tickwork'
 import { z } from 'zod'
+import { cronSetting, type Env, httpUrl, readEnv, schemaName, wholeNumber } from '../shared/env.js'
 
 /** How the app is configured; the two service URLs are left unset where demo mode fills them. */
 export interface WhatsappHealthEnv {
@@ -25,38 +25,16 @@ export interface WhatsappHealthEnv {
   webhookRetryDelay: string
 }
 
-const int = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'expected a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max))
-
-// tickwork's own parser: a bad expression stops the process before anything starts
-const cron = z.string().superRefine((expr, ctx) => {
-  try {
-    nextFireTimes(expr, { count: 1 })
-  } catch (err) {
-    if (!(err instanceof ValidationError)) throw err
-    ctx.addIssue({ code: 'custom', message: err.issues.map((i) => i.message).join('; ') })
-  }
-})
-
-const url = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
-
 const schema = z.object({
-  WHATSAPP_HEALTH_SCHEMA: z
-    .string()
-    .regex(/^[a-z_][a-z0-9_]{0,49}$/, 'expected lower-case letters, digits and _')
-    .default('whatsapp_health'),
-  META_GRAPH_API_URL: url.optional(),
+  WHATSAPP_HEALTH_SCHEMA: schemaName.default('whatsapp_health'),
+  META_GRAPH_API_URL: httpUrl.optional(),
   META_APP_ACCESS_TOKEN: z.string().min(1).default('demo-app-token'),
-  META_API_TIMEOUT_MS: int(100, 120_000).default(10_000),
-  WHATSAPP_SLOW_RESPONSE_MS: int(1, 120_000).default(5_000),
-  WHATSAPP_TOKEN_WARNING_DAYS: int(0, 365).default(7),
-  WHATSAPP_HEALTH_CRON: cron.default('0 2 * * *'),
-  WHATSAPP_WEBHOOK_TARGET_URL: url.optional(),
-  WHATSAPP_WEBHOOK_ATTEMPTS: int(1, 50).default(5),
+  META_API_TIMEOUT_MS: wholeNumber('milliseconds', 100, 120_000).default(10_000),
+  WHATSAPP_SLOW_RESPONSE_MS: wholeNumber('milliseconds', 1, 120_000).default(5_000),
+  WHATSAPP_TOKEN_WARNING_DAYS: wholeNumber('days', 0, 365).default(7),
+  WHATSAPP_HEALTH_CRON: cronSetting('0 2 * * *'),
+  WHATSAPP_WEBHOOK_TARGET_URL: httpUrl.optional(),
+  WHATSAPP_WEBHOOK_ATTEMPTS: wholeNumber('attempts', 1, 50).default(5),
   WHATSAPP_WEBHOOK_RETRY_DELAY: z
     .string()
     .regex(/^\d+(ms|s|m|h)$/, "expected a duration such as '5m'")
@@ -69,22 +47,8 @@ const schema = z.object({
  * deliveries retried from 5 minutes doubling, 5 attempts. Throws `ValidationError`
  * naming each bad variable.
  */
-export function whatsappHealthOptionsFromEnv(
-  env: Record<string, string | undefined> = process.env,
-): WhatsappHealthEnv {
-  const given = Object.fromEntries(
-    Object.keys(schema.shape).map((k) => [k, env[k] === '' ? undefined : env[k]]),
-  )
-  const parsed = schema.safeParse(given)
-  if (!parsed.success)
-    throw new ValidationError(
-      'invalid whatsapp-health settings',
-      parsed.error.issues.map((i) => ({
-        path: i.path.join('.'),
-        message: `${i.message}, got ${JSON.stringify(given[String(i.path[0])])}`,
-      })),
-    )
-  const e = parsed.data
+export function whatsappHealthOptionsFromEnv(env: Env = process.env): WhatsappHealthEnv {
+  const e = readEnv(schema, env, 'whatsapp-health settings')
   return {
     schema: e.WHATSAPP_HEALTH_SCHEMA,
     metaApiUrl: e.META_GRAPH_API_URL,

@@ -1,4 +1,4 @@
-import { type Fake, type Reply, startFake } from '../shared/fake.js'
+import { type Fake, gate, type Reply, startFake } from '../shared/fake.js'
 
 /** What the fake knows of one access token. */
 export interface FakeToken {
@@ -32,7 +32,7 @@ export async function startFakeMeta(): Promise<FakeMeta> {
   const tokens = new Map<string, FakeToken>()
   const failures = new Map<string | undefined, number>()
   const calls: string[] = []
-  let gate: Promise<void> | undefined
+  const held = gate()
   const state = {
     latencyMs: 0,
   }
@@ -42,7 +42,7 @@ export async function startFakeMeta(): Promise<FakeMeta> {
     const input = req.url.searchParams.get('input_token') ?? ''
     calls.push(input)
     if (state.latencyMs > 0) await new Promise((r) => setTimeout(r, state.latencyMs))
-    if (gate) await gate
+    await held.pass()
     if (!req.url.searchParams.get('access_token'))
       return { status: 400, body: { error: { message: 'An access token is required', code: 104 } } }
     const failure = failures.get(input) ?? failures.get(undefined)
@@ -83,15 +83,6 @@ export async function startFakeMeta(): Promise<FakeMeta> {
     set latencyMs(ms: number) {
       state.latencyMs = ms
     },
-    hold() {
-      let open = () => {}
-      gate = new Promise<void>((resolve) => {
-        open = resolve
-      })
-      return () => {
-        gate = undefined
-        open()
-      }
-    },
+    hold: held.hold,
   }
 }
