@@ -96,6 +96,10 @@ export function pgDb(options: PgDbOptions): Db {
       relaxedPool.query({ name, text, values: params }) as unknown as Promise<{ rows: R[] }>,
     async transaction(fn) {
       const client = await pool.connect()
+      // a checked-out client has no listener of the pool's: a server going away between
+      // two statements emits 'error' on it, which unheard would crash the process (the
+      // statement in flight, or the next, rejects with it all the same)
+      client.on('error', onError)
       try {
         await client.query('BEGIN')
         const tx: Tx = {
@@ -107,6 +111,7 @@ export function pgDb(options: PgDbOptions): Db {
         }
         const result = await fn(tx)
         await client.query('COMMIT')
+        client.off('error', onError)
         client.release()
         return result
       } catch (err) {
@@ -115,6 +120,7 @@ export function pgDb(options: PgDbOptions): Db {
           () => undefined,
           (e: Error) => e,
         )
+        client.off('error', onError)
         client.release(broken)
         throw err
       }
