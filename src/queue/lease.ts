@@ -1,27 +1,31 @@
 import { nowDate, type QueueStore } from './store.js'
 import type { Backoff, RunSource } from './types.js'
 
+// By id and attempt: an answer about an attempt that has ended says nothing of the next
+// attempt of the same run, which this worker may have taken meanwhile.
 const renewSql = (s: string) => `
-  UPDATE ${s}.runs SET lease_until = $3::timestamptz + $4 * interval '1 millisecond'
-  WHERE id = ANY($1::bigint[]) AND worker = $2 AND state = 'active'
-  RETURNING id::text`
+  UPDATE ${s}.runs r SET lease_until = $3::timestamptz + $4 * interval '1 millisecond'
+  FROM unnest($1::bigint[], $5::int[]) AS h(id, attempt)
+  WHERE r.id = h.id AND r.attempt = h.attempt AND r.worker = $2 AND r.state = 'active'
+  RETURNING r.id::text || ':' || r.attempt AS held`
 
 /**
- * Extends the leases of runs this worker holds. Returns the ids it still holds: one
- * missing was cancelled, or taken by another worker after the lease lapsed.
+ * Extends the leases of the attempts this worker holds (`[id, attempt]`). Returns those
+ * it still holds, as `id:attempt`: one missing was cancelled, taken by another worker
+ * after the lease lapsed, or has ended.
  */
 export async function renewLeases(
   store: QueueStore,
   worker: string,
-  ids: string[],
+  held: Array<[string, number]>,
   leaseMs: number,
 ): Promise<Set<string>> {
-  const { rows } = await store.db.relaxed<{ id: string }>(
+  const { rows } = await store.db.relaxed<{ held: string }>(
     `tw_renew_${store.schema}`,
     renewSql(store.s),
-    [ids, worker, nowDate(store), leaseMs],
+    [held.map(([id]) => id), worker, nowDate(store), leaseMs, held.map(([, a]) => a)],
   )
-  return new Set(rows.map((r) => r.id))
+  return new Set(rows.map((r) => r.held))
 }
 
 // The attempt is handed back uncounted: the run did not fail, its worker stopped.

@@ -13,8 +13,10 @@ export class LeaseKeeper {
     private readonly store: QueueStore,
     private readonly worker: string,
     private readonly leaseMs: number,
-    private readonly held: () => string[],
-    private readonly onLost: (ids: string[]) => void,
+    /** the runs held, each with the attempt held */
+    private readonly held: () => Array<[string, number]>,
+    /** the runs (and attempts) no longer held; a later attempt of one may be held by now */
+    private readonly onLost: (lost: Array<[string, number]>) => void,
     private readonly onError: (err: Error) => void,
   ) {}
 
@@ -24,11 +26,11 @@ export class LeaseKeeper {
   }
 
   async renew(): Promise<void> {
-    const ids = this.held()
-    if (ids.length === 0) return
+    const held = this.held()
+    if (held.length === 0) return
     try {
-      const kept = await renewLeases(this.store, this.worker, ids, this.leaseMs)
-      const lost = ids.filter((id) => !kept.has(id))
+      const kept = await renewLeases(this.store, this.worker, held, this.leaseMs)
+      const lost = held.filter(([id, attempt]) => !kept.has(`${id}:${attempt}`))
       if (lost.length > 0) this.onLost(lost)
     } catch (err) {
       this.onError(err as Error)

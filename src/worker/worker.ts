@@ -64,8 +64,12 @@ interface Done extends Completion {
 export class Worker {
   readonly #d: WorkerDeps
   readonly #slots = new Map<string, Slot>()
-  /** runs this worker holds: running, or finished with their outcome not yet written */
-  readonly #held = new Set<string>()
+  /**
+   * runs this worker holds, with the attempt it holds: running, or finished with their
+   * outcome not yet written. The attempt tells a lease check answered for an earlier
+   * attempt of the same run (which this worker may hold again by then) from the current.
+   */
+  readonly #held = new Map<string, number>()
   readonly #busy = new Map<string, number>()
   readonly #completer: Completer<Done>
   readonly #lease: LeaseKeeper
@@ -94,7 +98,7 @@ export class Worker {
       (err) => deps.emit('error', err),
       (lost) => {
         for (const c of lost) {
-          this.#held.delete(c.id)
+          this.#drop(c.id, c.attempt)
           this.#ended(c.id, 'released')
         }
       },
@@ -104,12 +108,13 @@ export class Worker {
       deps.workerId,
       deps.leaseMs,
       () => [...this.#held],
-      (ids) => {
-        for (const id of ids)
-          this.#abort(
-            id,
-            new RunLostError(`lease on run ${id} lost: cancelled or taken by another worker`),
-          )
+      (lost) => {
+        for (const [id, attempt] of lost)
+          if (this.#held.get(id) === attempt)
+            this.#abort(
+              id,
+              new RunLostError(`lease on run ${id} lost: cancelled or taken by another worker`),
+            )
       },
       (err) => deps.emit('error', err),
     )
@@ -199,7 +204,7 @@ export class Worker {
       done: false,
     }
     this.#slots.set(run.id, slot)
-    this.#held.add(run.id)
+    this.#held.set(run.id, run.attempt)
     this.#busy.set(job.name, (this.#busy.get(job.name) ?? 0) + 1)
     if (run.timeoutMs !== null) {
       slot.timer = setTimeout(() => {
@@ -289,7 +294,7 @@ export class Worker {
     const write: Promise<void> = writeFailure(this.#d, attempt, () => this.#stopping).finally(
       () => {
         this.#failing.delete(write)
-        this.#held.delete(slot.run.id)
+        this.#drop(slot.run.id, slot.run.attempt)
         this.#ended(slot.run.id)
       },
     )
@@ -303,10 +308,10 @@ export class Worker {
         if (outcome.kind === 'refused') {
           const attempt = { run: slot.run, job: slot.job, err: outcome.error }
           await writeFailure(this.#d, { ...attempt, durationMs: done.durationMs }, stopping)
-          this.#held.delete(done.id)
+          this.#drop(done.id, done.attempt)
           this.#ended(done.id)
         } else if (outcome.kind === 'abandoned') {
-          this.#held.delete(done.id)
+          this.#drop(done.id, done.attempt)
           this.#ended(done.id, 'released')
         } else this.#completed([done], new Set(outcome.kind === 'written' ? [done.id] : []))
       })
@@ -316,7 +321,7 @@ export class Worker {
 
   #completed(batch: Done[], written: Set<string>): void {
     for (const c of batch) {
-      this.#held.delete(c.id)
+      this.#drop(c.id, c.attempt)
       this.#ended(c.id)
       if (!written.has(c.id)) continue
       if (c.backfill) this.#d.backfillRunEnded?.()
@@ -329,6 +334,11 @@ export class Worker {
         durationMs: c.durationMs,
       })
     }
+  }
+
+  /** Forgets a run this worker held, unless it holds a later attempt of it by now. */
+  #drop(id: string, attempt: number): void {
+    if (this.#held.get(id) === attempt) this.#held.delete(id)
   }
 
   #abort(id: string, reason: Error): void {
