@@ -74,3 +74,53 @@ it('a second start of the same database adds no first-start runs', async () => {
     await again.stop({ grace: 0 })
   }
 })
+
+it('a first start cut short before its mark is finished by the next start, nothing done twice', async () => {
+  const cut = await startAll(settings)
+  await cut.query('DELETE FROM examples.first_start')
+  await cut.stop({ grace: 0 })
+  const next = await startAll(settings)
+  try {
+    for (const job of ['vc-processing', 'conversation-cleanup', 'whatsapp-health-check']) {
+      const c = await next.runs.counts(job)
+      expect(c.waiting + c.active + c.completed + c.failed, job).toBe(1)
+    }
+    await next.start()
+    // the backfill asked for again walks its week and finds every tick run
+    await expect
+      .poll(async () => (await next.listBackfills({ job: 'daily-report' }))[0], {
+        timeout: 10_000,
+      })
+      .toMatchObject({ state: 'completed', total: 7, enqueued: 0, existing: 7 })
+    expect(await next.listBackfills({ job: 'daily-report' })).toHaveLength(2)
+    expect((await next.runs.counts('daily-report')).completed).toBe(7)
+    expect((await next.query('SELECT id FROM examples.first_start')).rows).toEqual([{ id: 1 }])
+  } finally {
+    await next.stop({ grace: 0 })
+  }
+})
+
+it('another CLI command than start, on a fresh database: no first start, no demo credentials', async () => {
+  const fresh = await mkdtemp(join(tmpdir(), 'tickwork-examples-'))
+  process.env.TICKWORK_COMMAND = 'jobs'
+  try {
+    const jobs = await startAll({ ...settings, database: `pglite:${fresh}` })
+    try {
+      expect((await jobs.jobs.list()).map((j) => j.name)).toEqual(expect.arrayContaining(JOBS))
+      for (const job of [...FIRST, 'blockchain-write', 'whatsapp-webhook-delivery']) {
+        const c = await jobs.runs.counts(job)
+        expect(c.waiting + c.delayed + c.active + c.completed, job).toBe(0)
+      }
+      expect(await jobs.listBackfills({})).toEqual([])
+      const { rows } = await jobs.query(
+        'SELECT count(*)::int AS n FROM blockchain_queue.credentials',
+      )
+      expect(rows).toEqual([{ n: 0 }])
+    } finally {
+      await jobs.stop({ grace: 0 })
+    }
+  } finally {
+    delete process.env.TICKWORK_COMMAND
+    await rm(fresh, { recursive: true, force: true })
+  }
+})

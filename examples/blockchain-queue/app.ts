@@ -37,7 +37,11 @@ export interface CredentialInput {
 /** What issuing answered: the credential's id and its write's run. */
 export interface Issued {
   id: string
-  /** the run of its blockchain write (an earlier one when the credential was already issued) */
+  /**
+   * the run of its blockchain write: an earlier one when the credential was already
+   * issued, null when retention removed that run, or when it was issued in the caller's
+   * transaction (look it up with `status(id)` once that committed)
+   */
   runId: string | null
   /** false when the credential already existed: nothing was written or enqueued */
   created: boolean
@@ -169,8 +173,9 @@ export async function installBlockchainQueue(
     const had = rows[0]
     if (had && (had.data_hash !== c.dataHash || had.ipfs_cid !== c.ipfsCid))
       throw new ConflictError(`credential ${id} was issued with other data`)
-    const run = await tw.runs.getByKey(WRITE_JOB, id)
-    return { id, runId: run?.id ?? null, created: false }
+    // the earlier run is looked up once the transaction is over: tickwork's own calls
+    // wait for a connection, and the embedded store's only one is held by `tx`
+    return { id, runId: null, created: false }
   }
 
   return {
@@ -179,9 +184,11 @@ export async function installBlockchainQueue(
     dead,
     async issueCredential(credential, opts = {}) {
       const c = check(input, credential, 'credential')
-      return opts.tx
-        ? issueIn(opts.tx, c, opts.priority)
-        : tw.transaction((tx) => issueIn(tx, c, opts.priority))
+      if (opts.tx) return issueIn(opts.tx, c, opts.priority)
+      const issued = await tw.transaction((tx) => issueIn(tx, c, opts.priority))
+      if (issued.created) return issued
+      const run = await tw.runs.getByKey(WRITE_JOB, issued.id)
+      return { ...issued, runId: run?.id ?? null }
     },
     async retryCredential(id) {
       return tw.transaction(async (tx) => {

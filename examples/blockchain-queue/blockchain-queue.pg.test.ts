@@ -239,6 +239,28 @@ describe('blockchain-queue', () => {
     expect(await app.status('c-8')).toBeUndefined()
   })
 
+  it('answers a credential issued twice on the embedded store, whose one connection the issuing transaction holds', {
+    timeout: 5000,
+  }, async () => {
+    const tw = makeTickwork({ database: 'memory://' })
+    const fake = await startFakeChain()
+    fakes.push(fake)
+    const app = await installBlockchainQueue(tw, { schema: freshSchema(), chainUrl: fake.url })
+    await tw.start({ maintenance: false })
+    const first = await app.issueCredential(credential('p-1'))
+    expect(await app.issueCredential(credential('p-1'))).toEqual({
+      id: 'p-1',
+      runId: first.runId,
+      created: false,
+    })
+    // in the caller's transaction the earlier run is not looked up: that would wait for the held connection
+    const inTx = () => tw.transaction((tx) => app.issueCredential(credential('p-2'), { tx }))
+    expect(await inTx()).toMatchObject({ id: 'p-2', created: true })
+    expect(await inTx()).toEqual({ id: 'p-2', runId: null, created: false })
+    await until(async () => (await app.stats()).credentials.confirmed === 2)
+    expect(fake.calls.map((c) => c.payload.credential_id).sort()).toEqual(['p-1', 'p-2'])
+  })
+
   it('mock mode makes no chain call and confirms with a hash derived from the payload', async () => {
     const { fake, app } = await setup({ mock: true })
     await app.issueCredential(credential('c-9'))
@@ -398,5 +420,20 @@ describe('blockchain-queue', () => {
     await tw.start()
     await until(async () => (await app.stats()).credentials.confirmed === 3)
     expect(fake?.calls).toHaveLength(3)
+  })
+
+  it('demo mode under another CLI command than start starts the fake but issues nothing', async () => {
+    const tw = makeTickwork()
+    const env = { BLOCKCHAIN_QUEUE_SCHEMA: freshSchema(), BLOCKCHAIN_FAKE_FAILURE_RATE: '0' }
+    const { app, fake } = await startBlockchainQueueDemo(tw, { ...env, TICKWORK_COMMAND: 'jobs' })
+    expect(fake).toBeDefined()
+    if (fake) fakes.push(fake)
+    // what `tickwork trigger --wait` needs: the fake answers a write run in this process
+    await app.issueCredential(credential('by-hand'))
+    await tw.start({ maintenance: false })
+    await until(async () => (await app.stats()).credentials.confirmed === 1)
+    await pause(300)
+    expect((await app.stats()).credentials).toEqual({ pending: 0, confirmed: 1, failed: 0 })
+    expect(fake?.calls.map((c) => c.payload.credential_id)).toEqual(['by-hand'])
   })
 })

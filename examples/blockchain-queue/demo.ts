@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto'
 import { StateError, type Tickwork } from 'tickwork'
+import { startsDemoWork } from '../shared/env.js'
 import { type BlockchainQueueApp, installBlockchainQueue } from './app.js'
 import { blockchainQueueOptionsFromEnv, readBlockchainQueueEnv } from './env.js'
 import { type FakeChain, startFakeChain } from './fake-chain.js'
@@ -11,8 +12,10 @@ const EVERY_MS = 4000
  * Installs the blockchain queue from the environment. Without `BLOCKCHAIN_SERVICE_URL`
  * it is a demo: the fake chain is started (unless mock mode is on), failing at
  * `BLOCKCHAIN_FAKE_FAILURE_RATE` (default 0.2) and refusing every seventh credential, and
- * a credential is issued every few seconds, one in five of them urgent. Throws
- * `ValidationError` naming a bad variable.
+ * three credentials are issued at once and one every few seconds after, one in five of
+ * them urgent: only under `tickwork start` or outside the CLI (`TICKWORK_COMMAND`), so
+ * `tickwork jobs` and the like issue nothing, while the fake still serves a `tickwork
+ * trigger --wait`. Throws `ValidationError` naming a bad variable.
  */
 export async function startBlockchainQueueDemo(
   tw: Tickwork,
@@ -29,7 +32,7 @@ export async function startBlockchainQueueDemo(
     ...options,
     chainUrl: options.chainUrl ?? fake?.url,
   })
-  if (!demo) return { app, fake }
+  if (!demo || !startsDemoWork(env)) return { app, fake }
 
   let n = 0
   const issue = async () => {

@@ -1,6 +1,6 @@
 import pino from 'pino'
 import { createApp, type Run, type Tickwork, ValidationError } from 'tickwork'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { freshSchema, makeTickwork, manualClock, pgClient, until } from '../../test/helpers.js'
 import {
   CLEANUP_JOB,
@@ -10,6 +10,7 @@ import {
   installConversationCleanup,
   isRetryable,
 } from './app.js'
+import { startConversationCleanupDemo } from './demo.js'
 
 const MIN = 60_000
 // half a minute past a tick: the first scheduled run is at 09:05
@@ -190,6 +191,38 @@ describe('the scheduled cleanup', () => {
     expect(run?.result).toMatchObject({ minutesOld: 30, ids: ['idle-40'] })
     expect((await table(app.schema)).active).toEqual({ 'idle-20': true, 'idle-40': false })
     expect((await app.stats()).oldInactive).toBe(1)
+  })
+
+  it('the demo seeds the same conversations on every load; its feeder runs under start only', async () => {
+    // only the feeder's interval is faked: the database and tickwork keep real time
+    vi.useFakeTimers({ toFake: ['setInterval'] })
+    try {
+      const schema = freshSchema()
+      const opened = async (env: Record<string, string>) => {
+        const tw = makeTickwork()
+        const app = await startConversationCleanupDemo(tw, {
+          CONVERSATION_CLEANUP_SCHEMA: schema,
+          ...env,
+        })
+        const before = (await app.conversations()).length
+        await vi.advanceTimersByTimeAsync(4000)
+        // the feeder's writes are not awaitable: a short wait for one that should not come
+        await until(async () => (await app.conversations()).length > before, 500).catch(() => {})
+        const added = (await app.conversations()).length - before
+        // stopped, its feeder ends at its next turn instead of feeding the next load's count
+        await tw.stop({ grace: 0 })
+        return added
+      }
+      expect(await opened({ TICKWORK_COMMAND: 'jobs' })).toBe(0)
+      expect(await opened({ TICKWORK_COMMAND: 'trigger' })).toBe(0)
+      expect(await opened({ TICKWORK_COMMAND: 'start' })).toBe(1)
+      expect(await opened({})).toBe(1)
+      const ids = (await makeTickwork().query(`SELECT id FROM ${schema}.conversation_states`)).rows
+      expect(ids.filter((r) => String(r.id).startsWith('demo-new-'))).toHaveLength(2)
+      expect(ids).toHaveLength(18 + 2)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
 

@@ -1,4 +1,5 @@
 import type { Tickwork } from 'tickwork'
+import { startsDemoWork } from '../shared/env.js'
 import { type ConversationCleanupApp, installConversationCleanup } from './app.js'
 import { insertConversations } from './data.js'
 import { conversationCleanupOptionsFromEnv } from './env.js'
@@ -9,8 +10,10 @@ const MINUTE = 60_000
  * Installs the app from the environment, seeds a spread of conversations (idle from
  * a minute to an hour, some already closed) and starts a feeder that, every 4 s,
  * touches two conversations and opens a new one, so each cleanup has something to
- * leave active and something to close. The feeder's timer is unref'd and stops once
- * `tw` is stopped. The legacy cleaned up a MongoDB collection and called no service:
+ * leave active and something to close. The seed is the same on every load (an existing
+ * conversation is left alone); the feeder starts only under `tickwork start` or outside
+ * the CLI (`TICKWORK_COMMAND`), not for `tickwork jobs` and the like. Its timer is
+ * unref'd and stops once `tw` is stopped. The legacy cleaned up a MongoDB collection and called no service:
  * there is no fake to start. Throws `ValidationError` for a bad variable.
  */
 export async function startConversationCleanupDemo(
@@ -33,6 +36,7 @@ export async function startConversationCleanupDemo(
       ]),
     ),
   )
+  if (!startsDemoWork(env)) return app
   let opened = 0
   const feeder = setInterval(() => {
     const picks = [0, 1].map(() => `demo-${Math.floor(Math.random() * 9)}`)

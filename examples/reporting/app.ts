@@ -206,7 +206,7 @@ export async function installReporting(
   const monthlySummary = reportJob('monthly-summary', {
     payload: monthPayload,
     cron: '1 0 1 * *',
-    catchUpWindow: '24d',
+    catchUpWindow: '40d',
     timeout: '60m',
     report: monthlySummaries,
     periodOf: summaryMonth,

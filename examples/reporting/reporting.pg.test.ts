@@ -236,9 +236,6 @@ describe('the schedules', () => {
       `INSERT INTO ${s}.transactions VALUES (2, 7, '2026-02-01T12:00:00Z', 'income', 'refund', 'main', 999)`,
     )
     const old7 = (await app.rows('daily_reports', '2026-02-01')).find((r) => r.user_id === 7)
-    // a triggered run's item log is keyed by its tick, the trigger's time: a second
-    // trigger in the same millisecond would find every user done
-    clock.advance(1000)
     const fixed = await tw.trigger('daily-report', { day: '2026-02-01' }, { wait: true })
     expect(fixed.run?.result).toMatchObject({ users: 150, changed: 1 })
     const rows = await app.rows('daily_reports', '2026-02-01')
@@ -277,6 +274,25 @@ describe('the schedules', () => {
     }
     // the 3rd's 00:00 tick was before the first process started
     expect(await again.rows('daily_snapshots', '2026-03-02')).toHaveLength(0)
+  })
+
+  it("a missed 1st of the month is summed up even after four weeks down (a daily job's 7 days would not reach it)", async () => {
+    const schema = freshSchema()
+    const clock = manualClock(at('2026-02-27T12:00:00Z'))
+    const first = makeTickwork({ clock, schema })
+    const app = await installReporting(first, { schema: freshSchema() })
+    await app.seed({ users: 20, from: '2026-02-01', to: '2026-03-31' })
+    await first.start()
+    await first.stop()
+    // March 1st's 00:01 tick is 27 days behind when the next process comes up
+    clock.set(at('2026-03-28T12:00:00Z'))
+    const second = makeTickwork({ clock, schema })
+    const again = await installReporting(second, { schema: app.schema })
+    await second.start()
+    await until(async () => (await second.runs.counts('monthly-summary')).completed === 1)
+    const [run] = (await second.runs.list({ job: 'monthly-summary' })).runs
+    expect(run?.tick).toEqual(new Date('2026-03-01T00:01:00Z'))
+    expect(await again.rows('monthly_summaries', '2026-02-01')).toHaveLength(20)
   })
 })
 

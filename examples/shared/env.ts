@@ -71,3 +71,14 @@ export const schemaName = z
 
 /** The base URL of an HTTP service (http or https only). */
 export const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+
+/**
+ * Whether a demo may start work of its own (a feeder, demo runs): under `tickwork start`,
+ * or outside the CLI (`TICKWORK_COMMAND` unset: a test, a process of one's own). Every
+ * other command (`jobs`, `trigger`, `backfill`…) loads the config module too, and must
+ * not add data or runs by doing so.
+ */
+export function startsDemoWork(env: Env): boolean {
+  const command = env.TICKWORK_COMMAND
+  return !command || command === 'start'
+}

@@ -1,4 +1,5 @@
 import type { Tickwork } from 'tickwork'
+import { startsDemoWork } from '../shared/env.js'
 import { installWhatsappHealth, type WhatsappHealthApp } from './app.js'
 import { whatsappHealthOptionsFromEnv } from './env.js'
 import { startFakeMeta } from './fake-meta.js'
@@ -10,10 +11,13 @@ const FEED_EVERY_MS = 15_000
 /**
  * Installs the app from the environment. Where `META_GRAPH_API_URL` is unset it starts
  * the fake Meta API with four tokens (valid, expiring in 3 days, expired, revoked) and
- * seeds their connections plus an inactive one; where `WHATSAPP_WEBHOOK_TARGET_URL` is
- * unset it starts the fake receiver, enqueues three deliveries (one fails twice, one
- * always), and feeds it an inbound event every 15 s, every third failing twice (an
- * unref'd timer). Throws `ValidationError` for a bad variable.
+ * seeds their connections plus an inactive one (the same on every load); where
+ * `WHATSAPP_WEBHOOK_TARGET_URL` is unset it starts the fake receiver and, under `tickwork
+ * start` or outside the CLI (`TICKWORK_COMMAND`) only, enqueues three deliveries (one
+ * fails twice, one always) and feeds it an inbound event every 15 s, every third failing
+ * twice (an unref'd timer). The fakes start for every command: `tickwork trigger
+ * whatsapp-health-check --wait` checks against them. Throws `ValidationError` for a bad
+ * variable.
  */
 export async function startWhatsappHealthDemo(
   tw: Tickwork,
@@ -54,7 +58,7 @@ export async function startWhatsappHealthDemo(
       active: false,
     })
   }
-  if (receiver) {
+  if (receiver && startsDemoWork(env)) {
     // of the first three, one goes through, one after two failures, one never: it is
     // dead once its attempts ran out
     receiver.fail(502, 2, 'evt-demo-flaky')
