@@ -60,8 +60,35 @@ export function errorResponse(c: Context, err: unknown): Response {
       status,
     )
   }
+  if (databaseUnavailable(err)) {
+    c.header('Retry-After', '1')
+    return c.json(
+      {
+        error: {
+          code: 'UNAVAILABLE',
+          message: 'the database is not answering (restarting, or unreachable): try again',
+          details: null,
+        },
+      },
+      503,
+    )
+  }
   return c.json(
     { error: { code: 'INTERNAL', message: 'internal error: see the server log', details: null } },
     500,
   )
+}
+
+// SQLSTATE classes 08 (connection exception) and 57P (operator intervention: shutdown,
+// restart, cannot connect now), and the driver's own words for a connection gone
+const LOST = /^(08|57P0[1-3])/
+const LOST_MESSAGE =
+  /Connection terminated|not queryable|ECONNREFUSED|ECONNRESET|timeout exceeded when trying to connect/
+
+/** Whether an error says the database went away, which retrying later mends. */
+function databaseUnavailable(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null
+  if (typeof e?.code === 'string' && LOST.test(e.code)) return true
+  if (e?.code === 'ECONNREFUSED' || e?.code === 'ECONNRESET') return true
+  return typeof e?.message === 'string' && LOST_MESSAGE.test(e.message)
 }

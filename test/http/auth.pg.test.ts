@@ -252,3 +252,19 @@ describe('the auth matrix over every route of the OpenAPI document', () => {
     for (const secret of [ADMIN, READ, SECRET, WRONG]) expect(log).not.toContain(secret)
   })
 })
+
+describe('a database that does not answer', () => {
+  it('is 503 UNAVAILABLE with Retry-After, not a 500', async () => {
+    // nothing listens on port 1: every query fails to connect
+    const tw = makeTickwork(
+      { database: 'postgres://postgres@127.0.0.1:1/none' },
+      { allowErrors: true },
+    )
+    const srv = await startServer(tw)
+    const r = await srv.req('GET', '/api/jobs', { token: READ })
+    expect(r.status).toBe(503)
+    expect(r.headers.get('retry-after')).toBe('1')
+    expect(r.json.error.code).toBe('UNAVAILABLE')
+    expect(r.text).not.toMatch(/127\.0\.0\.1|postgres:/)
+  })
+})
