@@ -3,12 +3,11 @@
 // and restarted every few seconds, the Postgres server restarted once, and then the
 // count of what was lost, doubled or skipped. `npm run chaos` (builds first);
 // `node reliability/chaos.mjs --help` for the options. Exits 1 when a check fails.
-import { existsSync, writeFileSync } from 'node:fs'
+import { writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
-import { count, duration, prng, seconds, UsageError } from './lib/args.mjs'
+import { count, duration, prng, readOptions, seconds, UsageError } from './lib/args.mjs'
 import {
   CRON_JOB,
   DESIGNS,
@@ -19,9 +18,9 @@ import {
   WINDOW_JOB,
 } from './lib/jobs.mjs'
 import { describeExec, Ledger } from './lib/ledger.mjs'
-import { startPostgres, withClient } from './lib/postgres.mjs'
 import { Fleet } from './lib/processes.mjs'
 import { Report } from './lib/report.mjs'
+import { prepare } from './lib/start.mjs'
 
 const HELP = `usage: node reliability/chaos.mjs [options]   (npm run chaos -- [options] builds first)
 
@@ -72,8 +71,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)))
 const log = (msg) => process.stderr.write(`  ${msg}\n`)
 
 function options() {
-  const { values } = parseArgs({
-    options: {
+  return readOptions(
+    HELP,
+    {
       duration: { type: 'string', default: '60s' },
       runs: { type: 'string', default: '20000' },
       workers: { type: 'string', default: '4' },
@@ -88,57 +88,46 @@ function options() {
       seed: { type: 'string', default: '1' },
       evidence: { type: 'string' },
       sabotage: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  })
-  if (values.help) {
-    console.log(HELP)
-    process.exit(0)
-  }
-  const o = {
-    durationMs: duration(values.duration, 'duration'),
-    runs: count(values.runs, 'runs', 1),
-    workers: count(values.workers, 'workers', 1),
-    schedulers: count(values.schedulers, 'schedulers', 1),
-    killEveryMs: duration(values['kill-every'], 'kill-every'),
-    leaseMs: duration(values.lease, 'lease'),
-    concurrency: count(values.concurrency, 'concurrency', 1),
-    drainMs: duration(values['drain-timeout'], 'drain-timeout'),
-    database: values.database,
-    pgRestart: values['pg-restart'],
-    pgDownMs: duration(values['pg-down'], 'pg-down'),
-    seed: count(values.seed, 'seed'),
-    evidence: values.evidence,
-    sabotage: values.sabotage,
-  }
-  if (o.durationMs < 5000) throw new UsageError('--duration: at least 5s')
-  if (o.leaseMs < 500) throw new UsageError('--lease: at least 500ms')
-  if (!['fast', 'immediate'].includes(o.pgRestart))
-    throw new UsageError(`--pg-restart: 'fast' or 'immediate', got '${o.pgRestart}'`)
-  if (o.sabotage && !SABOTAGE.includes(o.sabotage))
-    throw new UsageError(`--sabotage: one of ${SABOTAGE.join(', ')}`)
-  return o
+    (values) => {
+      const o = {
+        durationMs: duration(values.duration, 'duration'),
+        runs: count(values.runs, 'runs', 1),
+        workers: count(values.workers, 'workers', 1),
+        schedulers: count(values.schedulers, 'schedulers', 1),
+        killEveryMs: duration(values['kill-every'], 'kill-every'),
+        leaseMs: duration(values.lease, 'lease'),
+        concurrency: count(values.concurrency, 'concurrency', 1),
+        drainMs: duration(values['drain-timeout'], 'drain-timeout'),
+        database: values.database,
+        pgRestart: values['pg-restart'],
+        pgDownMs: duration(values['pg-down'], 'pg-down'),
+        seed: count(values.seed, 'seed'),
+        evidence: values.evidence,
+        sabotage: values.sabotage,
+      }
+      if (o.durationMs < 5000) throw new UsageError('--duration: at least 5s')
+      if (o.leaseMs < 500) throw new UsageError('--lease: at least 500ms')
+      if (!['fast', 'immediate'].includes(o.pgRestart))
+        throw new UsageError(`--pg-restart: 'fast' or 'immediate', got '${o.pgRestart}'`)
+      if (o.sabotage && !SABOTAGE.includes(o.sabotage))
+        throw new UsageError(`--sabotage: one of ${SABOTAGE.join(', ')}`)
+      return o
+    },
+  )
 }
 
 async function main() {
-  let o
-  try {
-    o = options()
-  } catch (err) {
-    if (!(err instanceof UsageError) && err?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw err
-    console.error(`${err.message}\n\n${HELP}`)
-    process.exit(2)
-  }
-  if (!existsSync(here('../dist/index.js')))
-    throw new Error('dist/index.js is missing: run `npm run build` (npm run chaos does)')
-  const { Tickwork } = await import('../dist/index.js')
+  const o = options()
   const random = prng(o.seed)
-  const started = Date.now()
 
   // ---- Postgres ----
-  const pg = await startPostgres({ url: o.database })
-  const runSql = (sql, params) => withClient(pg.url, (c) => c.query(sql, params))
-  await runSql(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)
+  const { Tickwork, started, pg, runSql } = await prepare({
+    built: here('../dist/index.js'),
+    missing: 'dist/index.js is missing: run `npm run build` (npm run chaos does)',
+    database: o.database,
+    schema: SCHEMA,
+  })
   console.log(
     `chaos: ${o.workers} workers + ${o.schedulers} schedulers, ${o.runs.toLocaleString('en-US')} runs, ` +
       `${seconds(o.durationMs)}, a kill every ${seconds(o.killEveryMs)}, lease ${seconds(o.leaseMs)}, seed ${o.seed}; ` +

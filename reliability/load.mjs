@@ -6,18 +6,17 @@
 // 5xx. `npm run load` (builds first); `node reliability/load.mjs --help` for the options.
 // Exits 1 when a check fails.
 import { randomBytes } from 'node:crypto'
-import { existsSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { fmtInt, fmtMs, table, watchForeignCpu } from '../bench/util.mjs'
-import { count, duration, seconds, UsageError } from './lib/args.mjs'
+import { count, duration, readOptions, seconds, UsageError } from './lib/args.mjs'
 import { describeStatuses, serverErrors, stream } from './lib/http-load.mjs'
 import { Ledger } from './lib/ledger.mjs'
 import { LOAD_JOB, TRIGGER_JOB, TRIGGER_MS } from './lib/load-jobs.mjs'
-import { freePort, startPostgres, withClient } from './lib/postgres.mjs'
+import { freePort } from './lib/postgres.mjs'
 import { Fleet } from './lib/processes.mjs'
 import { Report } from './lib/report.mjs'
+import { prepare } from './lib/start.mjs'
 
 const HELP = `usage: node reliability/load.mjs [options]   (npm run load -- [options] builds first)
 
@@ -56,8 +55,9 @@ const log = (msg) => process.stderr.write(`  ${msg}\n`)
 const n = (x) => x.toLocaleString('en-US')
 
 function options() {
-  const { values } = parseArgs({
-    options: {
+  return readOptions(
+    HELP,
+    {
       duration: { type: 'string', default: '20s' },
       connections: { type: 'string', default: '8' },
       workers: { type: 'string', default: '2' },
@@ -65,48 +65,37 @@ function options() {
       'drain-timeout': { type: 'string', default: '60s' },
       database: { type: 'string' },
       sabotage: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  })
-  if (values.help) {
-    console.log(HELP)
-    process.exit(0)
-  }
-  const o = {
-    durationMs: duration(values.duration, 'duration'),
-    connections: count(values.connections, 'connections', 1),
-    workers: count(values.workers, 'workers', 1),
-    concurrency: count(values.concurrency, 'concurrency', 1),
-    drainMs: duration(values['drain-timeout'], 'drain-timeout'),
-    database: values.database,
-    sabotage: values.sabotage,
-  }
-  if (o.durationMs < 2000) throw new UsageError('--duration: at least 2s')
-  if (o.sabotage && !SABOTAGE.includes(o.sabotage))
-    throw new UsageError(`--sabotage: one of ${SABOTAGE.join(', ')}`)
-  if (o.sabotage === 'pg-restart' && o.database)
-    throw new UsageError('--sabotage pg-restart: only with the embedded Postgres')
-  return o
+    (values) => {
+      const o = {
+        durationMs: duration(values.duration, 'duration'),
+        connections: count(values.connections, 'connections', 1),
+        workers: count(values.workers, 'workers', 1),
+        concurrency: count(values.concurrency, 'concurrency', 1),
+        drainMs: duration(values['drain-timeout'], 'drain-timeout'),
+        database: values.database,
+        sabotage: values.sabotage,
+      }
+      if (o.durationMs < 2000) throw new UsageError('--duration: at least 2s')
+      if (o.sabotage && !SABOTAGE.includes(o.sabotage))
+        throw new UsageError(`--sabotage: one of ${SABOTAGE.join(', ')}`)
+      if (o.sabotage === 'pg-restart' && o.database)
+        throw new UsageError('--sabotage pg-restart: only with the embedded Postgres')
+      return o
+    },
+  )
 }
 
 async function main() {
-  let o
-  try {
-    o = options()
-  } catch (err) {
-    if (!(err instanceof UsageError) && err?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw err
-    console.error(`${err.message}\n\n${HELP}`)
-    process.exit(2)
-  }
-  if (!existsSync(here('../dist/cli/main.js')))
-    throw new Error('dist/ is missing: run `npm run build` (npm run load does)')
-  const { Tickwork } = await import('../dist/index.js')
-  const started = Date.now()
+  const o = options()
 
   // ---- Postgres, schema ----
-  const pg = await startPostgres({ url: o.database })
-  const runSql = (sql, params) => withClient(pg.url, (c) => c.query(sql, params))
-  await runSql(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)
+  const { Tickwork, started, pg, runSql } = await prepare({
+    built: here('../dist/cli/main.js'),
+    missing: 'dist/ is missing: run `npm run build` (npm run load does)',
+    database: o.database,
+    schema: SCHEMA,
+  })
   {
     const tw = new Tickwork({ database: pg.url, schema: SCHEMA, logger: false })
     await tw.migrate()

@@ -5,17 +5,15 @@
 // the row counts of tickwork's tables are sampled; then the count: no run lost, the
 // tables bounded, memory flat. `npm run soak` (builds first); `node reliability/soak.mjs
 // --help` for the options. Exits 1 when a check fails.
-import { existsSync } from 'node:fs'
 import { availableParallelism, cpus } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { parseArgs } from 'node:util'
 import { cpuBusy, fmtInt, table, watchForeignCpu } from '../bench/util.mjs'
-import { count, duration, seconds, UsageError } from './lib/args.mjs'
+import { count, duration, readOptions, seconds, UsageError } from './lib/args.mjs'
 import { postgresMemory, postmasterPid, slope, windowMinima } from './lib/memory.mjs'
-import { startPostgres, withClient } from './lib/postgres.mjs'
 import { Fleet } from './lib/processes.mjs'
 import { Report } from './lib/report.mjs'
 import { CRON_JOB, defineJobs, ITEMS, KEEP_AGE_MS, KEEP_COUNT, SOAK_JOB } from './lib/soak-jobs.mjs'
+import { prepare } from './lib/start.mjs'
 
 // The memory check's thresholds, per tickwork process, over the run's second half. At
 // the default 200 runs/s a worker of two handles 6,000 runs a minute: 1 MB/min of heap
@@ -65,8 +63,9 @@ const n = (x) => Math.round(x).toLocaleString('en-US')
 const MB = 2 ** 20
 
 function options() {
-  const { values } = parseArgs({
-    options: {
+  return readOptions(
+    HELP,
+    {
       duration: { type: 'string', default: '10m' },
       rate: { type: 'string', default: '200/s' },
       workers: { type: 'string', default: '2' },
@@ -75,31 +74,28 @@ function options() {
       'sample-every': { type: 'string', default: '5s' },
       database: { type: 'string' },
       sabotage: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
     },
-  })
-  if (values.help) {
-    console.log(HELP)
-    process.exit(0)
-  }
-  const rate = /^(\d+)(\/s)?$/.exec(values.rate)
-  if (!rate || Number(rate[1]) < 1)
-    throw new UsageError(`--rate: expected runs per second such as 200/s, got '${values.rate}'`)
-  const o = {
-    durationMs: duration(values.duration, 'duration'),
-    rate: Number(rate[1]),
-    workers: count(values.workers, 'workers', 1),
-    concurrency: count(values.concurrency, 'concurrency', 1),
-    maintenanceMs: duration(values.maintenance, 'maintenance'),
-    sampleMs: duration(values['sample-every'], 'sample-every'),
-    database: values.database,
-    sabotage: values.sabotage,
-  }
-  if (o.durationMs < 30_000) throw new UsageError('--duration: at least 30s')
-  if (o.sampleMs < 500) throw new UsageError('--sample-every: at least 500ms')
-  if (o.sabotage && !SABOTAGE.includes(o.sabotage))
-    throw new UsageError(`--sabotage: one of ${SABOTAGE.join(', ')}`)
-  return o
+    (values) => {
+      const rate = /^(\d+)(\/s)?$/.exec(values.rate)
+      if (!rate || Number(rate[1]) < 1)
+        throw new UsageError(`--rate: expected runs per second such as 200/s, got '${values.rate}'`)
+      const o = {
+        durationMs: duration(values.duration, 'duration'),
+        rate: Number(rate[1]),
+        workers: count(values.workers, 'workers', 1),
+        concurrency: count(values.concurrency, 'concurrency', 1),
+        maintenanceMs: duration(values.maintenance, 'maintenance'),
+        sampleMs: duration(values['sample-every'], 'sample-every'),
+        database: values.database,
+        sabotage: values.sabotage,
+      }
+      if (o.durationMs < 30_000) throw new UsageError('--duration: at least 30s')
+      if (o.sampleMs < 500) throw new UsageError('--sample-every: at least 500ms')
+      if (o.sabotage && !SABOTAGE.includes(o.sabotage))
+        throw new UsageError(`--sabotage: one of ${SABOTAGE.join(', ')}`)
+      return o
+    },
+  )
 }
 
 /** Per run id (ids are a sequence from 1): flags in growable byte arrays, not objects. */
@@ -128,23 +124,15 @@ class Tally {
 }
 
 async function main() {
-  let o
-  try {
-    o = options()
-  } catch (err) {
-    if (!(err instanceof UsageError) && err?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw err
-    console.error(`${err.message}\n\n${HELP}`)
-    process.exit(2)
-  }
-  if (!existsSync(here('../dist/index.js')))
-    throw new Error('dist/index.js is missing: run `npm run build` (npm run soak does)')
-  const { Tickwork } = await import('../dist/index.js')
-  const started = Date.now()
+  const o = options()
 
   // ---- Postgres ----
-  const pg = await startPostgres({ url: o.database })
-  const runSql = (sql, params) => withClient(pg.url, (c) => c.query(sql, params))
-  await runSql(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)
+  const { Tickwork, started, pg, runSql } = await prepare({
+    built: here('../dist/index.js'),
+    missing: 'dist/index.js is missing: run `npm run build` (npm run soak does)',
+    database: o.database,
+    schema: SCHEMA,
+  })
   const pgPid = await postmasterPid(runSql)
   const busyBefore = await cpuBusy(2000)
   console.log(

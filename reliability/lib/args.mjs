@@ -1,5 +1,6 @@
 // Command-line values shared by the reliability runs (chaos, load, soak): durations such
 // as '60s', counts, and a seeded pseudo-random generator, so a run can be repeated.
+import { parseArgs } from 'node:util'
 
 const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
 
@@ -21,6 +22,26 @@ export function count(value, flag, min = 0) {
 
 /** A bad flag: the caller prints the message and exits 2. */
 export class UsageError extends Error {}
+
+/**
+ * The flags of `spec` (and -h/--help) read by `build(values)`, which throws UsageError on
+ * a bad value. Help exits 0 and a bad or unknown flag exits 2 with the usage, as callers
+ * (npm scripts, CI) expect of a command; any other error is a bug and is thrown.
+ */
+export function readOptions(help, spec, build) {
+  try {
+    const { values } = parseArgs({ options: { ...spec, help: { type: 'boolean', short: 'h' } } })
+    if (values.help) {
+      console.log(help)
+      process.exit(0)
+    }
+    return build(values)
+  } catch (err) {
+    if (!(err instanceof UsageError) && err?.code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw err
+    console.error(`${err.message}\n\n${help}`)
+    process.exit(2)
+  }
+}
 
 /** mulberry32: a small seeded PRNG; `next()` in [0, 1). */
 export function prng(seed) {

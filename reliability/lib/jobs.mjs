@@ -4,6 +4,7 @@
 // returns or throws; the child adds the engine's events (completion written, retry
 // scheduled, failed for good), so the parent can tell executions apart from outcomes.
 import { PermanentError } from '../../dist/index.js'
+import { KEEP_ALL as KEEP, ledgered, sleep } from './handler.mjs'
 
 export const JOB = 'chaos'
 export const CRON_JOB = 'chaos-cron'
@@ -26,26 +27,6 @@ export const PERM_MESSAGE = 'rejected by design'
 export const windowFailsFirst = (from) => Math.floor(from.getTime() / 1000) % 7 === 3
 
 const RETRY = { attempts: 25, backoff: 'fixed', delay: '100ms' }
-// every run stays in the history for the checks (the default keeps 1,000 completed)
-const KEEP = {
-  completed: { age: '7d', count: 10_000_000 },
-  failed: { age: '7d', count: 10_000_000 },
-}
-
-const sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        reject(signal.reason)
-      },
-      { once: true },
-    )
-  })
-
 /**
  * Defines JOB, CRON_JOB and WINDOW_JOB on `tw`. `ledger(line)` records one line;
  * `windowStart` (ISO) is where the window job's watermark starts; `concurrency` is JOB's
@@ -57,28 +38,21 @@ export function defineJobs(
   tw,
   { ledger = () => {}, windowStart, concurrency = 20, sabotage } = {},
 ) {
-  const wrap = (job, body) => async (ctx) => {
-    const { run } = ctx
-    const line = { e: 'start', id: run.id, job, a: ctx.attempt, t: Date.now() }
-    if (run.tick) line.tick = run.tick.getTime()
-    if (ctx.window) {
-      line.wf = ctx.window.from.getTime()
-      line.wt = ctx.window.to.getTime()
-    }
-    const i = ctx.payload?.i
-    const skip = sabotage === 'skip-ledger' && i % 500 === 3
-    if (!skip) ledger(line)
-    if (sabotage === 'double-run' && i % 1000 === 7) ledger({ ...line, t: Date.now() })
-    try {
-      const value = await body(ctx)
-      if (!skip) ledger({ e: 'end', id: run.id, a: ctx.attempt, ok: true, t: Date.now() })
-      return value
-    } catch (err) {
-      if (!skip)
-        ledger({ e: 'end', id: run.id, a: ctx.attempt, ok: false, err: err?.name, t: Date.now() })
-      throw err
-    }
-  }
+  const wrap = (job, body) =>
+    ledgered(job, body, {
+      ledger,
+      describe: (line, { run, window }) => {
+        if (run.tick) line.tick = run.tick.getTime()
+        if (window) {
+          line.wf = window.from.getTime()
+          line.wt = window.to.getTime()
+        }
+      },
+      silent: ({ payload }) => sabotage === 'skip-ledger' && payload?.i % 500 === 3,
+      started: (line, { payload }) => {
+        if (sabotage === 'double-run' && payload?.i % 1000 === 7) ledger({ ...line, t: Date.now() })
+      },
+    })
 
   const chaos = tw.job(JOB, {
     concurrency,

@@ -2,6 +2,7 @@
 // scheduler processes (lib/child.mjs with `jobs` pointing here). Retention is short, so
 // the maintenance sweep must keep the history bounded while the run goes on; each
 // handler writes lib/ledger.mjs's 'start' and 'end' lines.
+import { ledgered, sleep } from './handler.mjs'
 
 /** Enqueued by the parent at a steady rate. */
 export const SOAK_JOB = 'soak'
@@ -20,20 +21,6 @@ const KEEP = {
   cancelled: { age: KEEP_AGE_MS, count: KEEP_COUNT },
 }
 
-const sleep = (ms, signal) =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const timer = setTimeout(resolve, ms)
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer)
-        reject(signal.reason)
-      },
-      { once: true },
-    )
-  })
-
 /**
  * Defines SOAK_JOB and CRON_JOB on `tw`; `ledger(line)` records one line, `concurrency`
  * is SOAK_JOB's per-process concurrency, `runMs` how long each of its runs takes.
@@ -42,21 +29,14 @@ const sleep = (ms, signal) =>
  */
 export function defineJobs(tw, { ledger = () => {}, concurrency = 10, runMs = 2, sabotage } = {}) {
   const leaked = []
-  const wrap = (job, body) => async (ctx) => {
-    const { run } = ctx
-    const line = { e: 'start', id: run.id, job, a: ctx.attempt, t: Date.now() }
-    ledger(line)
-    if (sabotage === 'double-run' && Number(run.id) % 1000 === 7) ledger(line)
-    if (sabotage === 'leak') leaked.push(Buffer.alloc(10_240, 1).toString('latin1'))
-    try {
-      const value = await body(ctx)
-      ledger({ e: 'end', id: run.id, a: ctx.attempt, ok: true, t: Date.now() })
-      return value
-    } catch (err) {
-      ledger({ e: 'end', id: run.id, a: ctx.attempt, ok: false, err: err?.name, t: Date.now() })
-      throw err
-    }
-  }
+  const wrap = (job, body) =>
+    ledgered(job, body, {
+      ledger,
+      started: (line, { run }) => {
+        if (sabotage === 'double-run' && Number(run.id) % 1000 === 7) ledger(line)
+        if (sabotage === 'leak') leaked.push(Buffer.alloc(10_240, 1).toString('latin1'))
+      },
+    })
   const soak = tw.job(SOAK_JOB, {
     concurrency,
     retry: { attempts: 5, backoff: 'fixed', delay: '100ms' },
