@@ -20,7 +20,7 @@ import {
 import { describeExec, Ledger } from './lib/ledger.mjs'
 import { Fleet } from './lib/processes.mjs'
 import { Report } from './lib/report.mjs'
-import { prepare } from './lib/start.mjs'
+import { prepare, teardown } from './lib/start.mjs'
 
 const HELP = `usage: node reliability/chaos.mjs [options]   (npm run chaos -- [options] builds first)
 
@@ -173,16 +173,8 @@ async function main() {
   })
   for (let k = 0; k < o.workers; k++) names.push([`worker-${k + 1}`, 'worker'])
   for (let k = 0; k < o.schedulers; k++) names.push([`scheduler-${k + 1}`, 'scheduler'])
-  const cleanup = async () => {
-    fleet.killAll()
-    await tw.stop().catch(() => {})
-    await pg.stop()
-  }
+  const cleanup = teardown({ fleet, tw, pg })
   cleanupRef = cleanup
-  process.on('SIGINT', async () => {
-    await cleanup()
-    process.exit(130)
-  })
   await Promise.all(names.map(([name, role]) => fleet.start(name, spec(role))))
   const t0 = Date.now()
   log(`${names.length} processes ready in ${seconds(t0 - started)}`)

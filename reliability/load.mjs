@@ -16,7 +16,7 @@ import { LOAD_JOB, TRIGGER_JOB, TRIGGER_MS } from './lib/load-jobs.mjs'
 import { freePort } from './lib/postgres.mjs'
 import { Fleet } from './lib/processes.mjs'
 import { Report } from './lib/report.mjs'
-import { prepare } from './lib/start.mjs'
+import { prepare, teardown } from './lib/start.mjs'
 
 const HELP = `usage: node reliability/load.mjs [options]   (npm run load -- [options] builds first)
 
@@ -129,15 +129,8 @@ async function main() {
     },
     onText: (line, inc) => problems.push(`${inc.name}: ${line}`),
   })
-  const cleanup = async () => {
-    fleet.killAll()
-    await pg.stop()
-  }
+  const cleanup = teardown({ fleet, pg })
   cleanupRef = cleanup
-  process.on('SIGINT', async () => {
-    await cleanup()
-    process.exit(130)
-  })
   const serverSpec = {
     role: 'server',
     args: [

@@ -13,7 +13,7 @@ import { postgresMemory, postmasterPid, slope, windowMinima } from './lib/memory
 import { Fleet } from './lib/processes.mjs'
 import { Report } from './lib/report.mjs'
 import { CRON_JOB, defineJobs, ITEMS, KEEP_AGE_MS, KEEP_COUNT, SOAK_JOB } from './lib/soak-jobs.mjs'
-import { prepare } from './lib/start.mjs'
+import { prepare, teardown } from './lib/start.mjs'
 
 // The memory check's thresholds, per tickwork process, over the run's second half. At
 // the default 200 runs/s a worker of two handles 6,000 runs a minute: 1 MB/min of heap
@@ -207,16 +207,8 @@ async function main() {
     ],
   })
   const workers = Array.from({ length: o.workers }, (_, k) => `worker-${k + 1}`)
-  const cleanup = async () => {
-    fleet.killAll()
-    await tw.stop().catch(() => {})
-    await pg.stop()
-  }
+  const cleanup = teardown({ fleet, tw, pg })
   cleanupRef = cleanup
-  process.on('SIGINT', async () => {
-    await cleanup()
-    process.exit(130)
-  })
   await Promise.all([
     ...workers.map((w) => fleet.start(w, spec('worker'))),
     fleet.start('scheduler', spec('scheduler')),

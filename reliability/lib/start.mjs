@@ -20,3 +20,21 @@ export async function prepare({ built, missing, database, schema }) {
   await runSql(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
   return { Tickwork, started, pg, runSql }
 }
+
+/**
+ * The teardown a run needs on Ctrl-C and after a crash of its own: kills the children,
+ * stops `tw` when given, stops Postgres. Installs the SIGINT handler (exit 130) and
+ * returns the teardown for the run's error path.
+ */
+export function teardown({ fleet, tw, pg }) {
+  const cleanup = async () => {
+    fleet.killAll()
+    await tw?.stop().catch(() => {})
+    await pg.stop()
+  }
+  process.on('SIGINT', async () => {
+    await cleanup()
+    process.exit(130)
+  })
+  return cleanup
+}
