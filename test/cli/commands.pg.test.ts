@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -11,6 +11,28 @@ const json = (text: string) => JSON.parse(text)
 // Every test has a schema of its own, and the tests of this file run at once: each
 // child is a process, so this is what keeps the file's wall time short.
 describe.concurrent('the CLI on the database, with the TypeScript config module', () => {
+  it('tells the config module which command loads it (TICKWORK_COMMAND)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tickwork-cmd-'))
+    const config = join(dir, 'tickwork.config.mjs')
+    const lib = new URL('../../dist/index.js', import.meta.url).href
+    writeFileSync(
+      config,
+      `import { Tickwork } from '${lib}'
+export default (settings) => {
+  process.stderr.write('command=' + process.env.TICKWORK_COMMAND + '\\n')
+  return new Tickwork(settings)
+}
+`,
+    )
+    const s = schema()
+    const [jobs, runs] = await Promise.all([
+      cli(s, ['jobs', '--config', config]),
+      cli(s, ['runs', '--config', config]),
+    ])
+    expect(jobs.stderr).toContain('command=jobs')
+    expect(runs.stderr).toContain('command=runs')
+  })
+
   it('lists the jobs, as a table and as JSON', async () => {
     const s = schema()
     const [text, asJson] = await Promise.all([cli(s, ['jobs']), cli(s, ['jobs', '--json'])])

@@ -123,6 +123,7 @@ lines when stdout is not a terminal. The first SIGTERM or SIGINT stops gracefull
 Examples:
   $ tickwork start
   $ tickwork start --examples --dev-token    # prints http://localhost:8080/#token=…
+  $ tickwork start --config examples/reporting/tickwork.config.ts   # a reference app (a clone of the repo)
   $ DATABASE_URL=postgres://app@db/app TICKWORK_API_TOKEN=$(openssl rand -hex 24) tickwork start --port 3000
   $ tickwork start --no-scheduler --no-http      # one more worker`,
     )
