@@ -175,3 +175,18 @@ it('the stalled-run sweep runs onFailed when it gives up a run whose worker died
   expect((await sweeper.runs.get(id))?.state).toBe('failed')
   expect(await marks()).toEqual({ 'c-4': 'StalledError' })
 })
+
+it('a deploy that drops onFailed clears the flag, so any sweep may fail the job again', async () => {
+  const schema = freshSchema()
+  const flag = async (tw: ReturnType<typeof makeTickwork>) =>
+    (await tw.query(`SELECT on_failed FROM "${schema}".queues WHERE job = 'j'`)).rows
+  const before = makeTickwork({ schema })
+  before.job('j', { run: () => {}, onFailed: () => {} })
+  await before.start({ worker: false, scheduler: false })
+  expect(await flag(before)).toEqual([{ on_failed: true }])
+  await before.stop()
+  const after = makeTickwork({ schema })
+  after.job('j', { run: () => {} })
+  await after.start({ worker: false, scheduler: false })
+  expect(await flag(after)).toEqual([{ on_failed: false }])
+})
