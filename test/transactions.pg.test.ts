@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest'
+import { StateError } from '../src/index.js'
 import { drivers, freshSchema, makeTickwork, pgClient } from './helpers.js'
 
 it("enqueues inside the caller's pg transaction: rolled back, nothing; committed, the run", async () => {
@@ -52,3 +53,27 @@ it.each(drivers)(
     )
   },
 )
+
+it('on the embedded store, a call outside a transaction from inside it is refused at once, not left waiting for the connection the transaction holds', async () => {
+  const tw = makeTickwork({ database: 'memory://' })
+  const job = tw.job('email', { run: () => {} })
+  await tw.migrate()
+  const hung = new Promise<string>((r) => setTimeout(() => r('still waiting after 5 s'), 5000))
+  let later: Promise<unknown> | undefined
+  const refused = await tw.transaction(async (tx) => {
+    await job.enqueue({ to: 'x' }, { tx })
+    // work begun in the callback that runs after it has ended is not refused
+    later = new Promise((r) => setTimeout(r, 50)).then(() => tw.runs.counts())
+    return Promise.race([tw.runs.counts().catch((e: unknown) => e), hung])
+  })
+  expect(refused).toBeInstanceOf(StateError)
+  expect((refused as StateError).message).toMatch(/pass its handle \(\{ tx \}\)/)
+  expect(await later).toMatchObject({ waiting: 1 })
+  await expect(
+    tw.transaction(async (tx) => {
+      await job.enqueue({ to: 'y' }, { tx })
+      await tw.transaction(async () => {})
+    }),
+  ).rejects.toThrow(StateError)
+  expect((await tw.runs.counts()).waiting).toBe(1)
+})

@@ -276,7 +276,9 @@ export class Tickwork extends TypedEmitter<TickworkEvents> {
 
   /**
    * Runs `fn` in a tickwork transaction; pass the handle as `tx` to enqueue inside it.
-   * Rejects with what `fn` threw (after rolling back), or with the driver's error.
+   * Rejects with what `fn` threw (after rolling back), or with the driver's error. On the
+   * embedded store, a tickwork call made from inside `fn` without the handle rejects with
+   * a `StateError` (the transaction holds the one connection), and so does a nested call.
    */
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return (await this.#open()).db.transaction(fn)
