@@ -16,7 +16,7 @@ import { parse } from '../util/parse.js'
 import { Backfill } from './backfill.js'
 import { backfillSchema } from './inputs.js'
 import { validatePayload } from './job.js'
-import type { ResolvedJob } from './options.js'
+import type { ResolvedJob } from './resolve.js'
 import { scheduleOf } from './schedules.js'
 
 const listSchema = z

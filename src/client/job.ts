@@ -1,12 +1,8 @@
 import type { StandardSchemaV1 } from '@standard-schema/spec'
 import { type Issue, ValidationError } from '../errors.js'
 import type { Enqueued, NewRun } from '../queue/enqueue.js'
-import {
-  type EnqueueOptions,
-  type ResolvedEnqueue,
-  type ResolvedJob,
-  resolveEnqueue,
-} from './options.js'
+import type { EnqueueOptions } from './options.js'
+import { type ResolvedEnqueue, type ResolvedJob, resolveEnqueue } from './resolve.js'
 
 /** What a job needs from its `Tickwork` to enqueue. */
 export interface JobHost {

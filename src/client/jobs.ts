@@ -10,7 +10,7 @@ import { compileCron } from '../schedule/cron.js'
 import { parse } from '../util/parse.js'
 import { getWatermark } from '../window/watermark.js'
 import { validatePayload } from './job.js'
-import type { ResolvedJob } from './options.js'
+import type { ResolvedJob } from './resolve.js'
 import { upcoming } from './schedules.js'
 
 /** A job's options as this process defines them, in plain JSON terms. */

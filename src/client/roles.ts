@@ -8,7 +8,7 @@ import type { QueueStore } from '../queue/store.js'
 import { Scheduler } from '../schedule/scheduler.js'
 import type { Emit } from '../worker/events.js'
 import { Worker, type WorkerDeps } from '../worker/worker.js'
-import { DEFAULT_KEEP, type ResolvedJob, type ResolvedTickwork } from './options.js'
+import { DEFAULT_KEEP, type ResolvedJob, type ResolvedTickwork } from './resolve.js'
 import type { Tickwork } from './tickwork.js'
 
 /** What `start()` runs in this process; each part defaults to on. */

@@ -17,7 +17,7 @@ import {
 } from '../schedule/ticks.js'
 import { parse } from '../util/parse.js'
 import { dateSchema } from './inputs.js'
-import type { ResolvedJob } from './options.js'
+import type { ResolvedJob } from './resolve.js'
 
 const updateSchema = z
   .object({ cron: z.string().optional(), timezone: z.string().optional() })

@@ -6,7 +6,7 @@ import { latestVersion, migrate, schemaVersion } from '../store/migrate.js'
 import { openDb } from '../store/open.js'
 import { ident } from '../store/schema.js'
 import { systemClock } from '../util/clock.js'
-import type { ResolvedTickwork } from './options.js'
+import type { ResolvedTickwork } from './resolve.js'
 
 /**
  * Opens the database a Tickwork's options name and brings its schema up to date (or,

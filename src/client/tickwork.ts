@@ -29,15 +29,8 @@ import { ItemLog } from './items.js'
 import { Job } from './job.js'
 import { Jobs } from './jobs.js'
 import { Locks } from './locks.js'
-import {
-  type EnqueueOptions,
-  type JobOptions,
-  type ResolvedJob,
-  type ResolvedTickwork,
-  resolveJob,
-  resolveTickwork,
-  type TickworkOptions,
-} from './options.js'
+import type { EnqueueOptions, JobOptions, TickworkOptions } from './options.js'
+import { type ResolvedJob, type ResolvedTickwork, resolveJob, resolveTickwork } from './resolve.js'
 import { Roles, type StartOptions } from './roles.js'
 import { Runs } from './runs.js'
 import { Schedules } from './schedules.js'

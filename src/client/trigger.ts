@@ -13,7 +13,7 @@ import { lockStarts } from '../window/lock.js'
 import type { Emit } from '../worker/events.js'
 import type { Worker } from '../worker/worker.js'
 import { validatePayload } from './job.js'
-import type { ResolvedJob } from './options.js'
+import type { ResolvedJob } from './resolve.js'
 
 /** How `tw.trigger` runs the job. */
 export interface TriggerOptions {

@@ -3,7 +3,7 @@ import type { QueueStore } from '../queue/store.js'
 import { parse } from '../util/parse.js'
 import { getWatermark, setWatermark } from '../window/watermark.js'
 import { dateSchema } from './inputs.js'
-import type { ResolvedJob } from './options.js'
+import type { ResolvedJob } from './resolve.js'
 
 /** Where each windowed job's processing has reached: `tw.watermark`. */
 export class Watermarks {

@@ -1,4 +1,4 @@
-import type { ResolvedJob } from '../client/options.js'
+import type { ResolvedJob } from '../client/resolve.js'
 import { sweepItems } from '../items/query.js'
 import type { NewRun } from '../queue/enqueue.js'
 import type { QueueStore } from '../queue/store.js'

@@ -1,4 +1,4 @@
-import type { ResolvedJob } from '../client/options.js'
+import type { ResolvedJob } from '../client/resolve.js'
 import type { QueueStore } from '../queue/store.js'
 import type { Emit } from '../worker/events.js'
 import { schedulesChannel } from './control.js'

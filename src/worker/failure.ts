@@ -1,4 +1,4 @@
-import type { ResolvedJob } from '../client/options.js'
+import type { ResolvedJob } from '../client/resolve.js'
 import { backoffDelay } from '../queue/backoff.js'
 import { attemptError, failRun, type OnFailed, scheduleRetry } from '../queue/fail.js'
 import type { ActiveRun } from '../queue/fetch.js'

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { ResolvedJob } from '../client/options.js'
+import type { ResolvedJob } from '../client/resolve.js'
 import { TimeoutError } from '../errors.js'
 import { itemsOf } from '../items/each.js'
 import { itemScope } from '../items/log.js'

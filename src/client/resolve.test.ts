@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ValidationError } from '../errors.js'
-import { resolveJob } from './options.js'
+import { resolveJob } from './resolve.js'
 
 const run = () => {}
 
