@@ -1,23 +1,21 @@
 import type { Logger } from 'pino'
 import type { ResolvedJob } from '../client/resolve.js'
 import { TimeoutError } from '../errors.js'
-import { itemsOf } from '../items/each.js'
-import { itemScope } from '../items/log.js'
 import type { Completion } from '../queue/complete.js'
 import type { NewRun } from '../queue/enqueue.js'
 import { type ActiveRun, claimRun, fetchRuns, jobOf } from '../queue/fetch.js'
 import { releaseRuns } from '../queue/lease.js'
 import { fetchLimited, withLimits } from '../queue/limits.js'
-import { saveProgress } from '../queue/progress.js'
 import { cancelChannel, type QueueStore, runsChannel } from '../queue/store.js'
 import type { RunSource } from '../queue/types.js'
 import type { Queryable } from '../store/db.js'
 import { Completer } from './completer.js'
-import { type CompletedRun, type RunContext, runInfo } from './context.js'
+import type { CompletedRun, RunContext } from './context.js'
 import type { Emit } from './events.js'
 import { writeFailure } from './failure.js'
 import { completeHooked } from './hooked.js'
 import { LeaseKeeper } from './lease.js'
+import { makeContext } from './make-context.js'
 import { RunLostError, ShutdownError, toJson } from './outcome.js'
 
 /** What a worker needs from the `Tickwork` that owns it. */
@@ -213,30 +211,7 @@ export class Worker {
         this.#settle(slot, err)
       }, run.timeoutMs)
     }
-    const log = this.#d.logger.child({ job: run.job, runId: run.id, attempt: run.attempt })
-    const progress = (value: unknown) =>
-      saveProgress(
-        this.#d.store,
-        { id: run.id, attempt: run.attempt, worker: this.#d.workerId },
-        value,
-      )
-    const ctx: RunContext = {
-      payload: run.payload,
-      signal: slot.controller.signal,
-      log,
-      attempt: run.attempt,
-      run: runInfo(run),
-      progress,
-      window: run.window ?? undefined,
-      items: itemsOf({
-        store: this.#d.store,
-        run,
-        scope: itemScope(run),
-        signal: slot.controller.signal,
-        log,
-        progress,
-      }),
-    }
+    const ctx = makeContext(this.#d, run, slot.controller.signal)
     this.#d.emit('run:started', {
       id: run.id,
       job: run.job,
