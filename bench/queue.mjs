@@ -31,7 +31,7 @@ const HELP = `usage: node bench/queue.mjs [options]
   --history-rows N    history rows to seed (default 1000000)
   --history-job NAME  job the seeded rows belong to (default 'archived-report', defined
                       with keep { completed: { age: '30d' } }, so retention leaves them)
-  --only LIST         comma list of: tickwork,tickwork500,graphile,pgboss,bullmq,embedded,history
+  --only LIST         comma list of: tickwork,tickwork500,prefetch,graphile,pgboss,bullmq,embedded,history
   --json FILE         also write every run's raw numbers to FILE
   --timeout S         per-phase timeout in seconds (default 300)
   --quiet-wait S      before each library, wait up to S seconds for other processes
@@ -78,12 +78,18 @@ const HISTORY_JOB = args['history-job']
 const ENTRIES = [
   { key: 'tickwork', peer: 'tickwork', label: 'tickwork', options: {} },
   // the peers fetch 500 at a time (graphile-worker's local queue, pg-boss's batchSize);
-  // tickwork's fetch batch is the job's free concurrency, so this row matches them
+  // tickwork fetches the job's free slots plus its prefetch, so these rows match them
   {
     key: 'tickwork500',
     peer: 'tickwork',
     label: 'tickwork, concurrency 500',
     options: { concurrency: 500, schema: 'tickwork_bench_500' },
+  },
+  {
+    key: 'prefetch',
+    peer: 'tickwork',
+    label: 'tickwork, concurrency 100, prefetch 400',
+    options: { prefetch: 400, schema: 'tickwork_bench_prefetch' },
   },
   { key: 'graphile', peer: 'graphile', label: 'graphile-worker 0.18', options: {} },
   { key: 'pgboss', peer: 'pgboss', label: 'pg-boss 12', options: {} },
@@ -256,7 +262,7 @@ console.log(
     ],
     selected.map((e) => {
       const x = m[e.key]
-      const peer = !['tickwork', 'tickwork500', 'embedded', 'history'].includes(e.key)
+      const peer = !['tickwork', 'tickwork500', 'prefetch', 'embedded', 'history'].includes(e.key)
       return [
         e.label + (x.ok < x.n ? ` (${x.n - x.ok} failed)` : ''),
         fmtInt(x.enqueue),
@@ -311,10 +317,14 @@ if (tw && m.graphile) {
   const r = ratio(tw.drain, m.graphile.drain)
   verdict('drain ≥ 1.25× graphile-worker', r === undefined ? undefined : r >= 1.25, fmtRatio(r))
 }
-if (m.tickwork500 && m.graphile) {
-  const r = ratio(m.tickwork500.drain, m.graphile.drain)
+for (const [key, how] of [
+  ['tickwork500', 'concurrency 500'],
+  ['prefetch', 'concurrency 100 and prefetch 400'],
+]) {
+  if (!m[key] || !m.graphile) continue
+  const r = ratio(m[key].drain, m.graphile.drain)
   verdict(
-    'drain ≥ 1.25× graphile-worker, both fetching 500 at a time',
+    `drain ≥ 1.25× graphile-worker, both fetching 500 at a time (tickwork at ${how})`,
     r === undefined ? undefined : r >= 1.25,
     fmtRatio(r),
   )

@@ -106,6 +106,10 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       expect(bad(() => t.job('d', { run: () => {}, rateLimit: { max: 5, per: 0 } }))).toEqual([
         'rateLimit.per',
       ])
+      expect(bad(() => t.job('p', { run: () => {}, prefetch: -1 }))).toEqual(['prefetch'])
+      expect(
+        bad(() => t.job('q', { run: () => {}, prefetch: 10, rateLimit: { max: 5, per: '1s' } })),
+      ).toEqual(['prefetch'])
       expect(bad(() => t.job('bad name!', { run: () => {} }))).toEqual(['name'])
       expect(bad(() => t.job('e', { run: () => {}, colour: 'red' } as never))).toEqual(['colour'])
       expect(bad(() => t.job('f', { run: () => {}, priority: 2 ** 40 }))).toEqual(['priority'])
@@ -536,6 +540,62 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       expect(started).toBe(10)
       clock.advance(1000)
       await until(() => started === 12)
+    })
+
+    it('prefetch: holds concurrency + prefetch runs, starts them in order as slots free, never starts a cancelled one, and gives the rest back uncounted on stop', async () => {
+      const db = driver === 'pglite' ? `pglite:${mkdtempSync(join(tmpdir(), 'tw-'))}` : database()
+      const schema = freshSchema()
+      const t = tw({ database: db, schema })
+      const started: number[] = []
+      const gates = new Map<number, () => void>()
+      const job = t.job('ahead', {
+        concurrency: 2,
+        prefetch: 3,
+        run: async ({ payload }) => {
+          started.push(payload as number)
+          await new Promise<void>((resolve) => gates.set(payload as number, resolve))
+        },
+      })
+      const ids = (
+        await job.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ payload: i })))
+      ).map((r) => r.id)
+      await t.start()
+      await until(async () => started.length === 2 && (await t.runs.counts('ahead')).active === 5)
+      expect(started).toEqual([0, 1])
+      // runs 2-4 are held here, leased, not started; run 3 is cancelled meanwhile
+      expect((await t.runs.get(ids[3] as string))?.state).toBe('active')
+      await t.runs.cancel(ids[3] as string)
+      // the cancel reaches the worker as a notification
+      await new Promise((r) => setTimeout(r, 300))
+      gates.get(0)?.()
+      await until(() => started.length === 3)
+      gates.get(1)?.()
+      await until(() => started.length === 4)
+      expect(started).toEqual([0, 1, 2, 4])
+      // held runs are topped up once half are gone (how many depends on when the cancel's
+      // notification arrived): 2 running, and 2 or 3 held
+      await until(async () => (await t.runs.counts('ahead')).active >= 4)
+      await new Promise((r) => setTimeout(r, 100))
+      expect((await t.runs.counts('ahead')).active).toBeLessThanOrEqual(5)
+
+      const stopping = t.stop({ grace: '10s' })
+      // the held runs go back at once, not after the grace; the running ones finish
+      await until(async () => (await t.runs.counts('ahead')).active === 2)
+      gates.get(2)?.()
+      gates.get(4)?.()
+      await stopping
+      const after = tw({ database: db, schema })
+      expect(started).toEqual([0, 1, 2, 4])
+      const runs = await Promise.all(ids.map((id) => after.runs.get(id)))
+      expect(runs.map((r) => r?.state)).toEqual([
+        'completed',
+        'completed',
+        'completed',
+        'cancelled',
+        'completed',
+        ...Array(5).fill('waiting'),
+      ])
+      expect(runs.slice(5).map((r) => r?.attempt)).toEqual([0, 0, 0, 0, 0])
     })
 
     it('hands running handlers the grace period on stop, then releases the rest uncounted', async () => {

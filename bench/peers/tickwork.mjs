@@ -20,6 +20,7 @@ export const JOB = 'noop'
 export function createAdapter({
   embedded = false,
   concurrency = 100,
+  prefetch = 0,
   schema = 'tickwork_bench',
   historyJob,
 } = {}) {
@@ -30,7 +31,7 @@ export function createAdapter({
 
   const make = () => {
     tw = new Tickwork({ database, schema, logger: false })
-    job = tw.job(JOB, { concurrency, run: ({ payload }) => handle(payload) })
+    job = tw.job(JOB, { concurrency, prefetch, run: ({ payload }) => handle(payload) })
     // the seeded history belongs to a job this app keeps a month of, as an app that
     // wants its reports' history would; retention then leaves those rows alone
     if (historyJob && historyJob !== JOB) {
@@ -43,7 +44,7 @@ export function createAdapter({
     name: embedded ? 'tickwork (embedded)' : 'tickwork',
     settings: embedded
       ? `database 'memory://' (PGlite), job concurrency ${concurrency}`
-      : `job concurrency ${concurrency}, default pool (10), LISTEN/NOTIFY wake-ups, default retention`,
+      : `job concurrency ${concurrency}${prefetch ? `, prefetch ${prefetch}` : ''}, default pool (10), LISTEN/NOTIFY wake-ups, default retention`,
     schema: embedded ? undefined : schema,
 
     async setup() {

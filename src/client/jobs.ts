@@ -20,6 +20,8 @@ export interface JobDefinition {
   backoff: { type: 'fixed' | 'exponential'; delayMs: number; maxDelayMs: number; jitter: number }
   timeoutMs: number | null
   concurrency: number
+  /** runs each worker fetches ahead of its free slots */
+  prefetch: number
   globalConcurrency: number | null
   rateLimit: { max: number; perMs: number } | null
   deadLetter: string | null
@@ -77,6 +79,7 @@ export function describe(def: ResolvedJob): JobDefinition {
     backoff: def.backoff,
     timeoutMs: def.timeoutMs,
     concurrency: def.concurrency,
+    prefetch: def.prefetch,
     globalConcurrency: def.shared?.concurrency ?? null,
     rateLimit: def.shared?.rate ?? null,
     deadLetter: def.deadLetter,

@@ -96,6 +96,7 @@ export const jobSchema = z
     retry: retrySchema.optional(),
     timeout: positiveDuration.optional(),
     concurrency: positiveInt.max(10_000).optional(),
+    prefetch: z.number().int().min(0).max(10_000).optional(),
     globalConcurrency: positiveInt.optional(),
     rateLimit: z.object({ max: positiveInt, per: positiveDuration }).strict().optional(),
     keep: z
@@ -116,6 +117,11 @@ export const jobSchema = z
     alerts: jobAlertsSchema.optional(),
   })
   .strict()
+  .refine((o) => !o.prefetch || (!o.globalConcurrency && !o.rateLimit), {
+    message:
+      'cannot be combined with globalConcurrency or rateLimit: their runs are claimed as each starts',
+    path: ['prefetch'],
+  })
   .refine((o) => !o.window || typeof o.schedule !== 'object' || o.schedule.overlap !== 'allow', {
     message: "a windowed job runs one window at a time: use 'skip', 'queue' or 'cancel-previous'",
     path: ['schedule', 'overlap'],

@@ -45,6 +45,15 @@ export interface JobOptions<P = unknown, R = unknown> {
   timeout?: Duration
   /** handlers of this job running at once in each process; default 1 */
   concurrency?: number
+  /**
+   * runs of this job each worker fetches beyond its free slots and holds, leased, until
+   * a slot frees: fewer fetches when runs are many and short, at the cost of a run
+   * fetched ahead waiting behind this worker's slots (shown active meanwhile) while
+   * another worker may be idle, and of a higher-priority run enqueued meanwhile
+   * starting after it. Default 0; not with `globalConcurrency` or `rateLimit`, whose
+   * runs are claimed as each starts
+   */
+  prefetch?: number
   /** active runs of this job at once across all processes */
   globalConcurrency?: number
   /** at most `max` starts per `per` across all processes */

@@ -30,6 +30,7 @@ export interface ResolvedJob {
   attempts: number
   timeoutMs: number | null
   concurrency: number
+  prefetch: number
   shared: { concurrency: number | null; rate: { max: number; perMs: number } | null } | null
   keep: Retention
   keepCompleted: boolean
@@ -100,6 +101,7 @@ export function resolveJob(name: string, options: JobOptions<never, unknown>): R
     ...retry,
     timeoutMs: o.timeout ?? null,
     concurrency: o.concurrency ?? 1,
+    prefetch: o.prefetch ?? 0,
     shared:
       o.globalConcurrency || o.rateLimit
         ? {

@@ -69,6 +69,8 @@ export class Worker {
    */
   readonly #held = new Map<string, number>()
   readonly #busy = new Map<string, number>()
+  /** runs fetched ahead of free slots (a job's `prefetch`), leased, in fetch order */
+  readonly #ahead = new Map<string, ActiveRun[]>()
   readonly #completer: Completer<Done>
   readonly #lease: LeaseKeeper
   readonly #cooldown = new Map<string, number>()
@@ -164,19 +166,20 @@ export class Worker {
     const { store, jobs, workerId, leaseMs } = this.#d
     const free = [...jobs.values()]
       .map((job) => ({ job, n: job.concurrency - (this.#busy.get(job.name) ?? 0) }))
-      .filter((w) => w.n > 0)
-    const plain = free.filter((w) => !w.job.shared)
+      .filter((w) => w.n > 0 || w.job.prefetch > 0)
+    // the runs fetched ahead are topped up once half are gone, so slots rarely wait on a fetch
+    const plain = free.flatMap(({ job, n }) => {
+      if (job.shared) return []
+      const ahead = this.#ahead.get(job.name)?.length ?? 0
+      const want = Math.max(0, n) + job.prefetch - ahead
+      return want > 0 && (n > 0 || ahead <= job.prefetch / 2) ? [{ job: job.name, n: want }] : []
+    })
     if (plain.length > 0) {
-      const runs = await fetchRuns(
-        store,
-        plain.map((w) => ({ job: w.job.name, n: w.n })),
-        workerId,
-        leaseMs,
-      )
-      for (const run of runs) this.#execute(run)
+      const runs = await fetchRuns(store, plain, workerId, leaseMs)
+      for (const run of runs) this.#take(run)
     }
     const now = store.clock.now()
-    for (const w of free.filter((f) => f.job.shared)) {
+    for (const w of free.filter((f) => f.job.shared && f.n > 0)) {
       if ((this.#cooldown.get(w.job.name) ?? 0) > now) continue
       const { runs, retryAt } = await fetchLimited(store, w.job.name, w.n, workerId, leaseMs)
       for (const run of runs) this.#execute(run)
@@ -185,6 +188,19 @@ export class Worker {
         setTimeout(() => this.wake(), Math.max(1, retryAt - now)).unref()
       }
     }
+  }
+
+  /** A fetched run: started in a free slot, else held until one frees. */
+  #take(run: ActiveRun): void {
+    const job = this.#d.jobs.get(run.job) as ResolvedJob
+    if (this.#stopping || (this.#busy.get(job.name) ?? 0) < job.concurrency) {
+      this.#execute(run)
+      return
+    }
+    this.#held.set(run.id, run.attempt)
+    const ahead = this.#ahead.get(job.name)
+    if (ahead) ahead.push(run)
+    else this.#ahead.set(job.name, [run])
   }
 
   #execute(run: ActiveRun): void {
@@ -258,6 +274,8 @@ export class Worker {
     clearTimeout(slot.timer)
     this.#slots.delete(slot.run.id)
     this.#busy.set(slot.job.name, (this.#busy.get(slot.job.name) ?? 1) - 1)
+    const next = this.#stopping ? undefined : this.#ahead.get(slot.job.name)?.shift()
+    if (next) this.#execute(next)
     if (this.#slots.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
     this.wake()
     return true
@@ -318,6 +336,10 @@ export class Worker {
 
   #abort(id: string, reason: Error): void {
     this.#held.delete(id)
+    for (const ahead of this.#ahead.values()) {
+      const i = ahead.findIndex((r) => r.id === id)
+      if (i >= 0) ahead.splice(i, 1)
+    }
     const slot = this.#slots.get(id)
     if (!slot) return
     slot.controller.abort(reason)
@@ -375,7 +397,12 @@ export class Worker {
     this.#stopping = true
     clearInterval(this.#poll)
     await this.#fetching
-    // runs a fetch brought back as stop began go back at once, not after the grace
+    for (const ahead of this.#ahead.values())
+      for (const run of ahead.splice(0)) {
+        this.#held.delete(run.id)
+        this.#late.push(run.id)
+      }
+    // runs fetched ahead, or by a fetch as stop began, go back at once, not after the grace
     await releaseRuns(this.#d.store, this.#d.workerId, this.#late.splice(0)).catch((err) =>
       this.#d.emit('error', err as Error),
     )

@@ -4,17 +4,17 @@ import { eventually, outputs, setup, startWorkers, stopAll } from './children.js
 
 const db = await pgClient()
 
-it('4 worker processes drain 10,000 runs, each executed and completed exactly once', async () => {
+it('4 worker processes drain 10,000 runs, each executed and completed exactly once; two of them fetch ahead', async () => {
   const RUNS = 10_000
   const jobOptions = { concurrency: 20 }
   const { schema, tw, job } = await setup(db, jobOptions)
   // a long lease: no run may be taken back here, so a second execution is a bug; a
   // small pool: four processes share the server's connections (100 by default)
-  const workers = await startWorkers(4, {
-    schema,
-    jobOptions,
-    options: { leaseTime: '30s', pollInterval: 100, poolSize: 5 },
-  })
+  const options = { leaseTime: '30s', pollInterval: 100, poolSize: 5 }
+  const workers = [
+    ...(await startWorkers(2, { schema, jobOptions, options })),
+    ...(await startWorkers(2, { schema, jobOptions: { ...jobOptions, prefetch: 60 }, options })),
+  ]
   const enqueued = await job.enqueueMany(Array.from({ length: RUNS }, (_, i) => ({ payload: i })))
   expect(enqueued).toHaveLength(RUNS)
   expect(new Set(enqueued.map((e) => e.id)).size).toBe(RUNS)

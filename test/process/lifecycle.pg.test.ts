@@ -194,3 +194,47 @@ it('past the grace, a handler deaf to its signal has its run handed back uncount
     ],
   )
 })
+
+it('a worker killed with SIGKILL while holding runs fetched ahead loses none: they come back, the attempt counted', async () => {
+  const jobOptions = { concurrency: 2, retry: { attempts: 3, delay: '100ms' } }
+  const options = { leaseTime: '1s', pollInterval: 100 }
+  const { schema, tw, job } = await setup(db, jobOptions)
+  const [doomed] = (await startWorkers(1, {
+    schema,
+    jobOptions: { ...jobOptions, prefetch: 3 },
+    options,
+    handler: 'sleep:2000',
+  })) as [Child]
+  const runs = await job.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ payload: i })))
+  await eventually(
+    'two handlers started and three runs held',
+    async () => {
+      const now = await inFlight(schema, doomed)
+      return now.active === 5 && now.started === 2
+    },
+    10_000,
+    async () => ({ now: await inFlight(schema, doomed), children: outputs([doomed]) }),
+  )
+  doomed.kill('SIGKILL')
+  expect(await doomed.exitWithin(5_000)).toEqual({ code: null, signal: 'SIGKILL' })
+
+  const [rescuer] = (await startWorkers(1, { schema, jobOptions, options })) as [Child]
+  await eventually(
+    'every run completed',
+    async () => (await tw.runs.counts()).completed === 5,
+    20_000,
+    async () => ({ counts: await tw.runs.counts(), children: outputs([doomed, rescuer]) }),
+  )
+  await stopAll([rescuer])
+  const done = await executions(db, schema)
+  const started = done.filter((e) => e.pid === doomed.pid).map((e) => e.run_id)
+  expect(started).toHaveLength(2)
+  for (const { id } of runs) {
+    const mine = done.filter((e) => e.run_id === id)
+    // a held run never ran in the killed process, but its attempt was counted at fetch
+    expect(mine.map((e) => e.pid)).toEqual(
+      started.includes(id) ? [doomed.pid, rescuer.pid] : [rescuer.pid],
+    )
+    expect(await tw.runs.get(id)).toMatchObject({ state: 'completed', attempt: 2 })
+  }
+})

@@ -36,6 +36,7 @@ export interface Definition {
   backoff?: { type: string; delayMs: number; maxDelayMs: number; jitter: number }
   timeoutMs?: number | null
   concurrency?: number
+  prefetch?: number
   globalConcurrency?: number | null
   rateLimit?: { max: number; perMs: number } | null
   deadLetter?: string | null

@@ -42,7 +42,10 @@ function options(d: Definition): Row[] {
         : '—',
     ],
     ['Timeout', d.timeoutMs ? duration(d.timeoutMs) : 'none'],
-    ['Concurrency', `${d.concurrency ?? 1} per process`],
+    [
+      'Concurrency',
+      `${d.concurrency ?? 1} per process${d.prefetch ? `, ${d.prefetch} fetched ahead` : ''}`,
+    ],
     ['Global concurrency', d.globalConcurrency ?? 'none'],
     ['Rate limit', d.rateLimit ? `${d.rateLimit.max} per ${duration(d.rateLimit.perMs)}` : 'none'],
     ['Dead letter', d.deadLetter ? <a href={jobHref(d.deadLetter)}>{d.deadLetter}</a> : 'none'],
