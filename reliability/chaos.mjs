@@ -34,6 +34,8 @@ const HELP = `usage: node reliability/chaos.mjs [options]   (npm run chaos -- [o
   --kill-every D    one random process is SIGKILLed and restarted this often (default 3s)
   --lease D         the workers' leaseTime (default 5s)
   --concurrency N   handlers of the chaos job at once per worker (default 20)
+  --prefetch N      runs of the chaos job each worker fetches ahead and holds beyond
+                    its free slots (default 20; 0 for none): a SIGKILL takes those too
   --drain-timeout D how long to wait for the queue to drain after the chaos (default 60s)
   --database URL    a Postgres on this machine instead of the embedded one it starts;
                     its schema tickwork_chaos is dropped first. It cannot be restarted,
@@ -81,6 +83,7 @@ function options() {
       'kill-every': { type: 'string', default: '3s' },
       lease: { type: 'string', default: '5s' },
       concurrency: { type: 'string', default: '20' },
+      prefetch: { type: 'string', default: '20' },
       'drain-timeout': { type: 'string', default: '60s' },
       database: { type: 'string' },
       'pg-restart': { type: 'string', default: 'fast' },
@@ -98,6 +101,7 @@ function options() {
         killEveryMs: duration(values['kill-every'], 'kill-every'),
         leaseMs: duration(values.lease, 'lease'),
         concurrency: count(values.concurrency, 'concurrency', 1),
+        prefetch: count(values.prefetch, 'prefetch'),
         drainMs: duration(values['drain-timeout'], 'drain-timeout'),
         database: values.database,
         pgRestart: values['pg-restart'],
@@ -130,13 +134,18 @@ async function main() {
   })
   console.log(
     `chaos: ${o.workers} workers + ${o.schedulers} schedulers, ${o.runs.toLocaleString('en-US')} runs, ` +
-      `${seconds(o.durationMs)}, a kill every ${seconds(o.killEveryMs)}, lease ${seconds(o.leaseMs)}, seed ${o.seed}; ` +
+      `concurrency ${o.concurrency} + prefetch ${o.prefetch} per worker, ${seconds(o.durationMs)}, a kill every ${seconds(o.killEveryMs)}, lease ${seconds(o.leaseMs)}, seed ${o.seed}; ` +
       `Postgres ${pg.version} (${pg.embedded ? 'embedded, restarted once' : 'given by URL: no restart'}); ` +
       `node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim()})`,
   )
 
   const windowStart = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString()
-  const jobOptions = { windowStart, concurrency: o.concurrency, sabotage: o.sabotage }
+  const jobOptions = {
+    windowStart,
+    concurrency: o.concurrency,
+    prefetch: o.prefetch,
+    sabotage: o.sabotage,
+  }
   // the parent's Tickwork: migrates, enqueues; never started
   const tw = new Tickwork({ database: pg.url, schema: SCHEMA, logger: false })
   tw.on('error', () => {})

@@ -30,13 +30,13 @@ const RETRY = { attempts: 25, backoff: 'fixed', delay: '100ms' }
 /**
  * Defines JOB, CRON_JOB and WINDOW_JOB on `tw`. `ledger(line)` records one line;
  * `windowStart` (ISO) is where the window job's watermark starts; `concurrency` is JOB's
- * per-process concurrency. `sabotage` breaks a handler on purpose, to prove a check fails:
+ * per-process concurrency and `prefetch` the runs of it each worker holds beyond that. `sabotage` breaks a handler on purpose, to prove a check fails:
  * 'double-run' records a second execution of some runs, 'skip-ledger' records none for
  * some, 'wrong-design' completes the runs meant to fail. Returns the three jobs.
  */
 export function defineJobs(
   tw,
-  { ledger = () => {}, windowStart, concurrency = 20, sabotage } = {},
+  { ledger = () => {}, windowStart, concurrency = 20, prefetch = 0, sabotage } = {},
 ) {
   const wrap = (job, body) =>
     ledgered(job, body, {
@@ -56,6 +56,7 @@ export function defineJobs(
 
   const chaos = tw.job(JOB, {
     concurrency,
+    prefetch,
     retry: RETRY,
     keep: KEEP,
     run: wrap(JOB, async ({ payload, attempt, signal }) => {
