@@ -86,6 +86,8 @@ export class StateError extends TickworkError {
  */
 export class LockedError extends TickworkError {
   readonly retryAfterMs: number
+  /** the lease that refused: its owner and when it lapses */
+  readonly holder: { owner: string; expiresAt: Date }
 
   constructor(name: string, holder: { owner: string; expiresAt: Date }, now: number) {
     const retryAfterMs = Math.max(0, holder.expiresAt.getTime() - now)
@@ -100,5 +102,6 @@ export class LockedError extends TickworkError {
       },
     )
     this.retryAfterMs = retryAfterMs
+    this.holder = { owner: holder.owner, expiresAt: holder.expiresAt }
   }
 }

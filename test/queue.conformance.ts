@@ -598,6 +598,28 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       expect(runs.slice(5).map((r) => r?.attempt)).toEqual([0, 0, 0, 0, 0])
     })
 
+    it('prefetch: runs held when their leases are lost are not started', async () => {
+      const schema = freshSchema()
+      const t = tw({ schema, leaseTime: '300ms' })
+      const started: number[] = []
+      const job = t.job('lost', {
+        concurrency: 1,
+        prefetch: 3,
+        // ignores its signal, as a handler may: what matters is what starts next
+        run: async ({ payload }) => {
+          started.push(payload as number)
+          await new Promise((r) => setTimeout(r, 400))
+        },
+      })
+      await job.enqueueMany(Array.from({ length: 4 }, (_, i) => ({ payload: i })))
+      await t.start({ maintenance: false })
+      await until(async () => started.length === 1 && (await t.runs.counts('lost')).active === 4)
+      // another worker has them all now: the next renewal finds every lease lost
+      await t.query(`UPDATE ${schema}.runs SET worker = 'elsewhere' WHERE state = 'active'`)
+      await new Promise((r) => setTimeout(r, 600))
+      expect(started).toEqual([0])
+    })
+
     it('hands running handlers the grace period on stop, then releases the rest uncounted', async () => {
       // a database that outlives the instance, so a second one can look after the stop
       const db = driver === 'pglite' ? `pglite:${mkdtempSync(join(tmpdir(), 'tw-'))}` : database()

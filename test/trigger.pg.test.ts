@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { LockedError, NotFoundError, StateError, ValidationError } from '../src/index.js'
-import { freshSchema, makeTickwork, manualClock, until } from './helpers.js'
+import { drivers, freshSchema, makeTickwork, manualClock, until } from './helpers.js'
 import { heldBy, rejection } from './util.js'
 
 describe('tw.trigger with lock and wait', () => {
@@ -213,13 +213,24 @@ describe('tw.trigger with lock and wait', () => {
     expect(started).toEqual(['schedule', 'manual', 'trigger'])
   })
 
-  it('a windowed job triggered while its locked window run is unfinished is LOCKED', async () => {
-    const tw = makeTickwork()
-    tw.job('win', { window: { lookback: 0 }, run: () => {} })
-    await tw.trigger('win', null, { lock: true })
-    const err = await rejection(tw.trigger('win', null, { lock: true }))
-    expect(err).toBeInstanceOf(LockedError)
-  })
+  it.each(drivers)(
+    'a windowed job triggered while its locked window run is unfinished is LOCKED, and lock:contended is told ($driver)',
+    async ({ database }) => {
+      const tw = makeTickwork({ database: database() })
+      tw.job('win', { window: { lookback: 0 }, run: () => {} })
+      const contended: string[] = []
+      // a listener may call tickwork: it is told after the trigger's transaction
+      tw.on('lock:contended', (e) => {
+        contended.push(e.name)
+        void tw.runs.counts('win')
+      })
+      await tw.trigger('win', null, { lock: true })
+      const err = await rejection(tw.trigger('win', null, { lock: true }))
+      expect(err).toBeInstanceOf(LockedError)
+      expect((err as LockedError).holder.owner).toMatch(/:run:1$/)
+      expect(contended).toEqual(['job-lock:win'])
+    },
+  )
 
   it('a cancel reaches a handler a wait trigger runs at once, not at the next lease renewal', async () => {
     const tw = makeTickwork({ leaseTime: '1h' })

@@ -47,11 +47,11 @@ export interface JobOptions<P = unknown, R = unknown> {
   concurrency?: number
   /**
    * runs of this job each worker fetches beyond its free slots and holds, leased, until
-   * a slot frees: fewer fetches when runs are many and short, at the cost of a run
-   * fetched ahead waiting behind this worker's slots (shown active meanwhile) while
-   * another worker may be idle, and of a higher-priority run enqueued meanwhile
-   * starting after it. Default 0; not with `globalConcurrency` or `rateLimit`, whose
-   * runs are claimed as each starts
+   * a slot frees: fewer fetches when runs are many and short. The cost: a held run waits
+   * behind this worker's slots (shown active, its attempt and `startedAt` counted from
+   * the fetch) while another worker may be idle, and a higher-priority run enqueued
+   * meanwhile starts after it. Default 0; not with `globalConcurrency` or `rateLimit`,
+   * whose runs are claimed as each starts
    */
   prefetch?: number
   /** active runs of this job at once across all processes */

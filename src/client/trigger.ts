@@ -144,23 +144,14 @@ async function takeLock(
         got = await locks.acquire(name, ownerOf(store, runId), ttlMs, tx)
     }
   }
-  if (!got.acquired) {
-    d.emit('lock:contended', { name, holder: got.holder })
-    throw new LockedError(name, got.holder, store.clock.now())
-  }
+  if (!got.acquired) throw new LockedError(name, got.holder, store.clock.now())
 }
 
 /**
  * A locked trigger while a scheduled run of the job is unfinished is refused as if
  * that run held the lock for its time-to-live.
  */
-async function refuseBesideScheduled(
-  d: TriggerDeps,
-  tx: Tx,
-  store: QueueStore,
-  job: string,
-  ttlMs: number,
-) {
+async function refuseBesideScheduled(tx: Tx, store: QueueStore, job: string, ttlMs: number) {
   const { rows } = await tx.query<{ id: string }>(
     `SELECT id::text FROM ${store.s}.runs WHERE job = $1 AND source = 'schedule' LIMIT 1`,
     [job],
@@ -169,7 +160,6 @@ async function refuseBesideScheduled(
   if (live === undefined) return
   const now = store.clock.now()
   const holder = { owner: ownerOf(store, live), expiresAt: new Date(now + ttlMs) }
-  d.emit('lock:contended', { name: triggerLockName(job), holder })
   throw new LockedError(triggerLockName(job), holder, now)
 }
 
@@ -198,11 +188,11 @@ export async function trigger(
     made = await store.db.transaction(async (tx) => {
       if (def.window || o.lock) await lockStarts(tx, store, name)
       // the schedule's runs take no trigger lock, yet "while it runs" counts them too
-      if (o.lock) await refuseBesideScheduled(d, tx, store, name, ttlMs)
+      if (o.lock) await refuseBesideScheduled(tx, store, name, ttlMs)
       if (def.window) {
         const [live] = await liveRuns(tx, store, name)
         if (live) {
-          const held = o.lock ? await (await d.locks()).get(lockName) : undefined
+          const held = o.lock ? await (await d.locks()).get(lockName, tx) : undefined
           if (held) throw new LockedError(lockName, held, store.clock.now())
           throw new ConflictError(`job '${name}' has a window run unfinished (run ${live})`, {
             job: name,
@@ -225,6 +215,8 @@ export async function trigger(
   } catch (err) {
     // the lock was taken for a run whose commit then failed
     if (locked) await (await d.locks()).release(lockName, ownerOf(store, locked)).catch(() => {})
+    // told once the transaction has ended: a listener may call tickwork
+    if (err instanceof LockedError) d.emit('lock:contended', { name: lockName, holder: err.holder })
     throw err
   }
   if (!o.wait) {

@@ -33,8 +33,8 @@ export interface LockBackend {
   release(name: string, owner: string, tx?: Queryable): Promise<boolean>
   /** Moves the expiry of `owner`'s lease to now + `ttlMs`; false when it no longer holds it. */
   extend(name: string, owner: string, ttlMs: number): Promise<boolean>
-  /** The unexpired lease on `name`, if any. */
-  get(name: string): Promise<LockInfo | undefined>
+  /** The unexpired lease on `name`, if any. `tx` as for acquire. */
+  get(name: string, tx?: Queryable): Promise<LockInfo | undefined>
   /** Every unexpired lease, by name. */
   list(): Promise<LockInfo[]>
   /** Frees `name` whoever holds it (an operator's override); false when it was free. */

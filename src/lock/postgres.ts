@@ -87,9 +87,9 @@ export function postgresLocks(store: QueueStore): LockBackend {
       return rows.length > 0
     },
 
-    async get(name) {
+    async get(name, tx) {
       checkLockArgs({ name })
-      return holder(name, nowDate(store))
+      return holder(name, nowDate(store), tx)
     },
 
     async list() {

@@ -109,12 +109,14 @@ export class Worker {
       deps.leaseMs,
       () => [...this.#held],
       (lost) => {
-        for (const [id, attempt] of lost)
-          if (this.#held.get(id) === attempt)
-            this.#abort(
-              id,
-              new RunLostError(`lease on run ${id} lost: cancelled or taken by another worker`),
-            )
+        const mine = lost.filter(([id, attempt]) => this.#held.get(id) === attempt)
+        // held runs first: aborting a running one frees a slot, which would start one
+        for (const [id] of mine) this.#unhold(id)
+        for (const [id] of mine)
+          this.#abort(
+            id,
+            new RunLostError(`lease on run ${id} lost: cancelled or taken by another worker`),
+          )
       },
       (err) => deps.emit('error', err),
     )
@@ -274,7 +276,9 @@ export class Worker {
     clearTimeout(slot.timer)
     this.#slots.delete(slot.run.id)
     this.#busy.set(slot.job.name, (this.#busy.get(slot.job.name) ?? 1) - 1)
-    const next = this.#stopping ? undefined : this.#ahead.get(slot.job.name)?.shift()
+    // a run that runOne started beyond the slots leaves its slot to no held run
+    const room = (this.#busy.get(slot.job.name) ?? 0) < slot.job.concurrency
+    const next = this.#stopping || !room ? undefined : this.#ahead.get(slot.job.name)?.shift()
     if (next) this.#execute(next)
     if (this.#slots.size === 0) for (const resolve of this.#idle.splice(0)) resolve()
     this.wake()
@@ -334,12 +338,17 @@ export class Worker {
     if (this.#held.get(id) === attempt) this.#held.delete(id)
   }
 
-  #abort(id: string, reason: Error): void {
-    this.#held.delete(id)
+  /** Takes a run out of those held for a free slot, if it is there. */
+  #unhold(id: string): void {
     for (const ahead of this.#ahead.values()) {
       const i = ahead.findIndex((r) => r.id === id)
       if (i >= 0) ahead.splice(i, 1)
     }
+  }
+
+  #abort(id: string, reason: Error): void {
+    this.#held.delete(id)
+    this.#unhold(id)
     const slot = this.#slots.get(id)
     if (!slot) return
     slot.controller.abort(reason)
@@ -397,15 +406,17 @@ export class Worker {
     this.#stopping = true
     clearInterval(this.#poll)
     await this.#fetching
-    for (const ahead of this.#ahead.values())
-      for (const run of ahead.splice(0)) {
-        this.#held.delete(run.id)
-        this.#late.push(run.id)
-      }
-    // runs fetched ahead, or by a fetch as stop began, go back at once, not after the grace
-    await releaseRuns(this.#d.store, this.#d.workerId, this.#late.splice(0)).catch((err) =>
-      this.#d.emit('error', err as Error),
-    )
+    for (const ahead of this.#ahead.values()) this.#late.push(...ahead.splice(0).map((r) => r.id))
+    // held runs, and runs a fetch brought back as stop began, go back at once, not after
+    // the grace; those a failed release leaves stay leased and go back at the end
+    const back = this.#late.splice(0)
+    try {
+      await releaseRuns(this.#d.store, this.#d.workerId, back)
+      for (const id of back) this.#held.delete(id)
+    } catch (err) {
+      this.#late.push(...back)
+      this.#d.emit('error', err as Error)
+    }
     if (this.#slots.size > 0) {
       let timer: NodeJS.Timeout | undefined
       await Promise.race([
