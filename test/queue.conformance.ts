@@ -620,6 +620,35 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       expect(started).toEqual([0])
     })
 
+    it('prefetch: a waited trigger runs beyond the slots, and its end starts no held run past them', async () => {
+      const t = tw()
+      const started: string[] = []
+      const gates = new Map<string, () => void>()
+      const job = t.job('beyond', {
+        concurrency: 1,
+        prefetch: 2,
+        run: async ({ payload }) => {
+          started.push(payload as string)
+          await new Promise<void>((resolve) => gates.set(payload as string, resolve))
+        },
+      })
+      await job.enqueueMany(['a', 'b', 'c'].map((payload) => ({ payload })))
+      await t.start()
+      await until(async () => started.length === 1 && (await t.runs.counts('beyond')).active === 3)
+      const waited = t.trigger('beyond', 'now', { wait: true })
+      await until(() => started.length === 2)
+      gates.get('now')?.()
+      expect((await waited).run?.state).toBe('completed')
+      await new Promise((r) => setTimeout(r, 300))
+      expect(started).toEqual(['a', 'now'])
+      gates.get('a')?.()
+      await until(() => started.length === 3)
+      expect(started).toEqual(['a', 'now', 'b'])
+      gates.get('b')?.()
+      await until(() => started.length === 4)
+      gates.get('c')?.()
+    })
+
     it('hands running handlers the grace period on stop, then releases the rest uncounted', async () => {
       // a database that outlives the instance, so a second one can look after the stop
       const db = driver === 'pglite' ? `pglite:${mkdtempSync(join(tmpdir(), 'tw-'))}` : database()
