@@ -110,7 +110,8 @@ export class Worker {
       () => [...this.#held],
       (lost) => {
         const mine = lost.filter(([id, attempt]) => this.#held.get(id) === attempt)
-        // held runs first: aborting a running one frees a slot, which would start one
+        // all out of the held runs first: aborting a running one frees a slot, which
+        // would start the next held one, though its lease is lost too
         for (const [id] of mine) this.#unhold(id)
         for (const [id] of mine)
           this.#abort(
@@ -166,9 +167,10 @@ export class Worker {
 
   async #fetch(): Promise<void> {
     const { store, jobs, workerId, leaseMs } = this.#d
-    const free = [...jobs.values()]
-      .map((job) => ({ job, n: job.concurrency - (this.#busy.get(job.name) ?? 0) }))
-      .filter((w) => w.n > 0 || w.job.prefetch > 0)
+    const free = [...jobs.values()].map((job) => ({
+      job,
+      n: job.concurrency - (this.#busy.get(job.name) ?? 0),
+    }))
     // the runs fetched ahead are topped up once half are gone, so slots rarely wait on a fetch
     const plain = free.flatMap(({ job, n }) => {
       if (job.shared) return []
