@@ -13,6 +13,17 @@ import {
 import { type drivers, freshSchema, makeTickwork, manualClock, until } from './helpers.js'
 import { rejection } from './util.js'
 
+/** A handler whose runs each wait until their payload is released, noting the order they start in. */
+function gated<K>() {
+  const started: K[] = []
+  const gates = new Map<K, () => void>()
+  const run = async ({ payload }: { payload: unknown }) => {
+    started.push(payload as K)
+    await new Promise<void>((resolve) => gates.set(payload as K, resolve))
+  }
+  return { started, release: (key: K) => gates.get(key)?.(), run }
+}
+
 /** The queue's behaviour, the same on every driver: each driver's test file runs it. */
 export function queueConformance({ driver, database }: (typeof drivers)[number]) {
   describe(`queue on ${driver}`, () => {
@@ -546,16 +557,8 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       const db = driver === 'pglite' ? `pglite:${mkdtempSync(join(tmpdir(), 'tw-'))}` : database()
       const schema = freshSchema()
       const t = tw({ database: db, schema })
-      const started: number[] = []
-      const gates = new Map<number, () => void>()
-      const job = t.job('ahead', {
-        concurrency: 2,
-        prefetch: 3,
-        run: async ({ payload }) => {
-          started.push(payload as number)
-          await new Promise<void>((resolve) => gates.set(payload as number, resolve))
-        },
-      })
+      const { started, release, run } = gated<number>()
+      const job = t.job('ahead', { concurrency: 2, prefetch: 3, run })
       const ids = (
         await job.enqueueMany(Array.from({ length: 10 }, (_, i) => ({ payload: i })))
       ).map((r) => r.id)
@@ -567,9 +570,9 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       await t.runs.cancel(ids[3] as string)
       // the cancel reaches the worker as a notification
       await new Promise((r) => setTimeout(r, 300))
-      gates.get(0)?.()
+      release(0)
       await until(() => started.length === 3)
-      gates.get(1)?.()
+      release(1)
       await until(() => started.length === 4)
       expect(started).toEqual([0, 1, 2, 4])
       // held runs are topped up once half are gone (how many depends on when the cancel's
@@ -581,8 +584,8 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
       const stopping = t.stop({ grace: '10s' })
       // the held runs go back at once, not after the grace; the running ones finish
       await until(async () => (await t.runs.counts('ahead')).active === 2)
-      gates.get(2)?.()
-      gates.get(4)?.()
+      release(2)
+      release(4)
       await stopping
       const after = tw({ database: db, schema })
       expect(started).toEqual([0, 1, 2, 4])
@@ -622,31 +625,23 @@ export function queueConformance({ driver, database }: (typeof drivers)[number])
 
     it('prefetch: a waited trigger runs beyond the slots, and its end starts no held run past them', async () => {
       const t = tw()
-      const started: string[] = []
-      const gates = new Map<string, () => void>()
-      const job = t.job('beyond', {
-        concurrency: 1,
-        prefetch: 2,
-        run: async ({ payload }) => {
-          started.push(payload as string)
-          await new Promise<void>((resolve) => gates.set(payload as string, resolve))
-        },
-      })
+      const { started, release, run } = gated<string>()
+      const job = t.job('beyond', { concurrency: 1, prefetch: 2, run })
       await job.enqueueMany(['a', 'b', 'c'].map((payload) => ({ payload })))
       await t.start()
       await until(async () => started.length === 1 && (await t.runs.counts('beyond')).active === 3)
       const waited = t.trigger('beyond', 'now', { wait: true })
       await until(() => started.length === 2)
-      gates.get('now')?.()
+      release('now')
       expect((await waited).run?.state).toBe('completed')
       await new Promise((r) => setTimeout(r, 300))
       expect(started).toEqual(['a', 'now'])
-      gates.get('a')?.()
+      release('a')
       await until(() => started.length === 3)
       expect(started).toEqual(['a', 'now', 'b'])
-      gates.get('b')?.()
+      release('b')
       await until(() => started.length === 4)
-      gates.get('c')?.()
+      release('c')
     })
 
     it('hands running handlers the grace period on stop, then releases the rest uncounted', async () => {

@@ -1,7 +1,9 @@
 import { expect, it } from 'vitest'
+import type { Tickwork } from '../../src/index.js'
 import { pgClient } from '../helpers.js'
 import {
   type Child,
+  type ChildSettings,
   eventually,
   executions,
   outputs,
@@ -22,17 +24,30 @@ async function inFlight(schema: string, child: Child) {
   return rows[0] as { active: number; started: number }
 }
 
-/** Waits until `n` runs are active and `child` has started all `n` handlers. */
-async function untilInFlight(schema: string, child: Child, n: number, what: string) {
+/** Waits until `n` runs are active and `child` has started `started` (all `n`) handlers. */
+async function untilInFlight(schema: string, child: Child, n: number, what: string, started = n) {
   await eventually(
     what,
     async () => {
       const now = await inFlight(schema, child)
-      return now.active === n && now.started === n
+      return now.active === n && now.started === started
     },
     10_000,
     async () => ({ now: await inFlight(schema, child), children: outputs([child]) }),
   )
+}
+
+/** Starts a worker that takes back `doomed`'s runs, waits until `n` runs completed, stops it. */
+async function rescue(settings: ChildSettings, tw: Tickwork, doomed: Child, n: number) {
+  const [rescuer] = (await startWorkers(1, settings)) as [Child]
+  await eventually(
+    'every run completed',
+    async () => (await tw.runs.counts()).completed === n,
+    20_000,
+    async () => ({ counts: await tw.runs.counts(), children: outputs([doomed, rescuer]) }),
+  )
+  await stopAll([rescuer])
+  return rescuer
 }
 
 it('a worker killed with SIGKILL loses no run: lease expiry brings its runs back, the attempt counted', async () => {
@@ -62,14 +77,7 @@ it('a worker killed with SIGKILL loses no run: lease expiry brings its runs back
   ).rows.map((r) => r.id)
   expect(killed).toHaveLength(5)
 
-  const [rescuer] = (await startWorkers(1, { schema, jobOptions, options })) as [Child]
-  await eventually(
-    'every run completed',
-    async () => (await tw.runs.counts()).completed === 10,
-    20_000,
-    async () => ({ counts: await tw.runs.counts(), children: outputs([doomed, rescuer]) }),
-  )
-  await stopAll([rescuer])
+  const rescuer = await rescue({ schema, jobOptions, options }, tw, doomed, 10)
 
   expect(await tw.runs.counts()).toEqual({
     waiting: 0,
@@ -206,26 +214,11 @@ it('a worker killed with SIGKILL while holding runs fetched ahead loses none: th
     handler: 'sleep:2000',
   })) as [Child]
   const runs = await job.enqueueMany(Array.from({ length: 5 }, (_, i) => ({ payload: i })))
-  await eventually(
-    'two handlers started and three runs held',
-    async () => {
-      const now = await inFlight(schema, doomed)
-      return now.active === 5 && now.started === 2
-    },
-    10_000,
-    async () => ({ now: await inFlight(schema, doomed), children: outputs([doomed]) }),
-  )
+  await untilInFlight(schema, doomed, 5, 'two handlers started and three runs held', 2)
   doomed.kill('SIGKILL')
   expect(await doomed.exitWithin(5_000)).toEqual({ code: null, signal: 'SIGKILL' })
 
-  const [rescuer] = (await startWorkers(1, { schema, jobOptions, options })) as [Child]
-  await eventually(
-    'every run completed',
-    async () => (await tw.runs.counts()).completed === 5,
-    20_000,
-    async () => ({ counts: await tw.runs.counts(), children: outputs([doomed, rescuer]) }),
-  )
-  await stopAll([rescuer])
+  const rescuer = await rescue({ schema, jobOptions, options }, tw, doomed, 5)
   const done = await executions(db, schema)
   const started = done.filter((e) => e.pid === doomed.pid).map((e) => e.run_id)
   expect(started).toHaveLength(2)
